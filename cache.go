@@ -1,0 +1,74 @@
+package netjet
+
+import (
+	"strings"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// pageKey names one version of one page. netjet 1.4 keyed on the ETag alone, so two pages
+// that shared an ETag shared their links; the path is part of the key here.
+type pageKey struct {
+	path string
+	etag string // without the W/ of a weak ETag: both name the same representation for this
+}
+
+// pageLinks is what netjet knows about one version of a page, ready to send.
+type pageLinks struct {
+	links []Link // in the order they go out, within MaxLinks
+	all   string // every link as a header value, Options.Attributes included, joined by ", "
+	ends  []int  // where links[i]'s value ends in all
+	fit   int    // how many links fit within MaxHeaderBytes when the response has no Link
+}
+
+// value returns links[i] as a header value.
+func (pl *pageLinks) value(i int) string {
+	start := 0
+	if i > 0 {
+		start = pl.ends[i-1] + len(", ")
+	}
+	return pl.all[start:pl.ends[i]]
+}
+
+// header returns the Link value for a response without one of its own.
+func (pl *pageLinks) header() string {
+	if pl.fit == 0 {
+		return ""
+	}
+	return pl.all[:pl.ends[pl.fit-1]]
+}
+
+// pageCache remembers the links of pages seen before. A nil *pageCache remembers nothing.
+type pageCache struct {
+	lru *lru.Cache[pageKey, *pageLinks]
+}
+
+func newPageCache(size int) *pageCache {
+	if size < 0 {
+		return nil
+	}
+	c, err := lru.New[pageKey, *pageLinks](size)
+	if err != nil {
+		panic(err) // only for size <= 0, which validated Options never give
+	}
+	return &pageCache{lru: c}
+}
+
+func (c *pageCache) get(k pageKey) (*pageLinks, bool) {
+	if c == nil || k.etag == "" {
+		return nil, false
+	}
+	return c.lru.Get(k)
+}
+
+func (c *pageCache) add(k pageKey, pl *pageLinks) {
+	if c == nil || k.etag == "" {
+		return
+	}
+	c.lru.Add(k, pl)
+}
+
+// etagKey returns the part of an ETag header that identifies the representation.
+func etagKey(etag string) string {
+	return strings.TrimPrefix(strings.TrimSpace(etag), "W/")
+}

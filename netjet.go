@@ -1,0 +1,458 @@
+// Package netjet is net/http middleware that tells the browser what a page needs before the
+// browser has read the page.
+//
+// It reads each HTML response on its way out, finds the stylesheets, scripts and images the
+// page will ask for, and adds Link headers such as
+//
+//	Link: </app.css>; rel=preload; as=style, </app.js>; rel=modulepreload
+//
+// so that a browser or a CDN starts fetching them while the HTML is still arriving. The body
+// is sent exactly as the handler wrote it. Pages seen before (same path, same ETag) are not
+// parsed again: their links come from an LRU cache and the body streams straight through.
+//
+// Wrap any http.Handler:
+//
+//	p, err := netjet.New(netjet.Options{})
+//	if err != nil { ... }
+//	http.ListenAndServe(":8080", p.Handler(mux))
+//
+// or add it to a chain, as with chi's r.Use(netjet.Middleware(netjet.Options{})).
+//
+// With Options.EarlyHints, netjet also learns which links each route's pages share and sends
+// them in a 103 Early Hints response before the handler runs, so that the browser fetches
+// while the server is still building the page.
+//
+// # What it reads, and what it leaves alone
+//
+// Only GET and HEAD responses with an HTML Content-Type (or none, when the body sniffs as
+// HTML the way net/http sniffs it) and a status that renders a page (2xx but 204 and 206,
+// 4xx, 5xx) are read. Everything else passes straight through, unbuffered. A response that
+// is already compressed (Content-Encoding) or partial (Content-Range) is not read either:
+// place netjet inside compression middleware, so that it sees the HTML.
+//
+// While it looks for links, netjet holds the body back, up to Options.MaxBufferBytes. When
+// the handler flushes, or the body outgrows that buffer, the header goes out with the links
+// found so far and the rest of the body streams.
+package netjet
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Preloader adds Link preload headers to HTML responses. Create one with New; it is safe
+// for concurrent use, and its cache is shared by every handler it wraps.
+type Preloader struct {
+	opts  Options
+	attrs string // Options.Attributes as link parameters: "; nopush"
+	cache *pageCache
+	hints *routeHints // nil without Options.EarlyHints
+	// collectLimit is how many links one kind may collect: enough for any result the caps allow.
+	collectLimit int
+}
+
+// New returns a Preloader for opts, or an error naming the first invalid field.
+func New(opts Options) (*Preloader, error) {
+	o, err := opts.validated()
+	if err != nil {
+		return nil, err
+	}
+	p := &Preloader{opts: o, cache: newPageCache(o.CacheSize), hints: newRouteHints(o), collectLimit: o.MaxLinks}
+	for _, a := range o.Attributes {
+		p.attrs += "; " + a
+	}
+	if p.collectLimit < 0 && o.MaxHeaderBytes >= 0 {
+		// The shortest link value, "<x>; rel=preconnect", takes 19 bytes.
+		p.collectLimit = o.MaxHeaderBytes/16 + 1
+	}
+	return p, nil
+}
+
+// Middleware returns New(opts).Handler, for routers that take func(http.Handler) http.Handler,
+// such as chi's r.Use. It panics on invalid options, as it is meant for program start-up.
+func Middleware(opts Options) func(http.Handler) http.Handler {
+	p, err := New(opts)
+	if err != nil {
+		panic(err)
+	}
+	return p.Handler
+}
+
+// Handler returns next with Link preload headers added to its HTML responses.
+func (p *Preloader) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			next.ServeHTTP(rw, r)
+			return
+		}
+		if r.Method == http.MethodGet {
+			p.hints.send(rw, r)
+		}
+		w := &preloadWriter{rw: rw, p: p, req: r, contentLength: -1}
+		// On a panic the buffer is dropped, never sent: the recoverer outside can still
+		// answer 500, and nothing half-written goes out as a 200.
+		defer w.releaseBuffer()
+		next.ServeHTTP(w, r)
+		w.finish()
+	})
+}
+
+// Links returns the links netjet would add to a response whose body is doc, in order and
+// within the caps, as for a response that had no Link header of its own. docURL is the
+// document's URL (a path such as "/blog/post" will do); it matters only for resolving a
+// relative <base href>, and may be empty.
+func (p *Preloader) Links(doc []byte, docURL string) []Link {
+	pl := p.parse(doc, docURL)
+	return pl.links[:pl.fit]
+}
+
+// parse extracts the links of doc and renders them as header values.
+func (p *Preloader) parse(doc []byte, docURL string) *pageLinks {
+	c := newCollector(p.opts.Kinds, p.collectLimit, p.opts.MaxImages, docURL)
+	c.extract(doc)
+	return p.render(c.links())
+}
+
+// render writes every link as a header value, all of them in one string.
+func (p *Preloader) render(links []Link) *pageLinks {
+	pl := &pageLinks{links: links, ends: make([]int, len(links))}
+	var b []byte
+	for i := range links {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = links[i].appendTo(b)
+		b = append(b, p.attrs...)
+		pl.ends[i] = len(b)
+		if p.opts.MaxHeaderBytes < 0 || len(b) <= p.opts.MaxHeaderBytes {
+			pl.fit = i + 1
+		}
+	}
+	pl.all = string(b)
+	return pl
+}
+
+// addLinks appends the page's links to the Link header h already has, leaving out URLs it
+// names and stopping before the first link that would take the value over MaxHeaderBytes.
+func (p *Preloader) addLinks(h http.Header, pl *pageLinks) {
+	existing := h["Link"]
+	if len(existing) == 0 {
+		if pl.fit > 0 {
+			h["Link"] = []string{pl.header()}
+		}
+		return
+	}
+	used := 2 * (len(existing) - 1)
+	for _, v := range existing {
+		used += len(v)
+	}
+	var b []byte
+	for i := range pl.links {
+		if linkHeaderHasURL(existing, pl.links[i].URL) {
+			continue
+		}
+		v := pl.value(i)
+		if p.opts.MaxHeaderBytes >= 0 && used+2+len(v) > p.opts.MaxHeaderBytes {
+			break
+		}
+		if len(b) > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, v...)
+		used += 2 + len(v)
+	}
+	if len(b) > 0 {
+		h["Link"] = append(existing[:len(existing):len(existing)], string(b))
+	}
+}
+
+// linkHeaderHasURL reports whether a Link header already names url, as <url>.
+func linkHeaderHasURL(values []string, url string) bool {
+	for _, v := range values {
+		for {
+			i := strings.IndexByte(v, '<')
+			if i < 0 {
+				break
+			}
+			v = v[i+1:]
+			j := strings.IndexByte(v, '>')
+			if j < 0 {
+				break
+			}
+			if v[:j] == url {
+				return true
+			}
+			v = v[j+1:]
+		}
+	}
+	return false
+}
+
+// writerState is where a response stands.
+type writerState uint8
+
+const (
+	stateIdle      writerState = iota // no final status yet
+	stateBuffering                    // holding the body back to find links
+	statePassing                      // status sent (or left to net/http): bytes go straight through
+	stateHijacked                     // the handler took the connection
+)
+
+// preloadWriter is the ResponseWriter the handler writes to. It holds the status and body of
+// an HTML response back until it has the links, then sends them exactly as written.
+type preloadWriter struct {
+	rw            http.ResponseWriter
+	p             *Preloader
+	req           *http.Request
+	state         writerState
+	status        int
+	sniff         bool  // no Content-Type: decide on the body, as net/http would
+	contentLength int64 // the handler's Content-Length, or -1
+	key           pageKey
+	buf           *[]byte
+}
+
+func (w *preloadWriter) Header() http.Header { return w.rw.Header() }
+
+// Unwrap lets http.ResponseController reach the features netjet does not touch, such as
+// SetWriteDeadline and EnableFullDuplex.
+func (w *preloadWriter) Unwrap() http.ResponseWriter { return w.rw }
+
+func (w *preloadWriter) WriteHeader(code int) {
+	if w.state != stateIdle {
+		return // like net/http, the first status wins; no "superfluous" log blames netjet
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		w.rw.WriteHeader(code) // informational: the client gets it now; the final status is to come
+		return
+	}
+	w.status = code
+	if w.begin() {
+		w.state = stateBuffering
+		return
+	}
+	w.state = statePassing
+	w.rw.WriteHeader(code)
+}
+
+// begin decides what to do with the response now that its status and header are known. It
+// adds cached links at once and returns false when the body may stream, or returns true
+// when the body must be read first.
+func (w *preloadWriter) begin() bool {
+	h := w.rw.Header()
+	if !statusHasPage(w.status) || h["Content-Encoding"] != nil || h["Content-Range"] != nil {
+		return false
+	}
+	ct, hasType := h["Content-Type"]
+	if hasType && (len(ct) == 0 || !isHTML(ct[0])) {
+		return false // nil Content-Type: the handler asked net/http not to sniff
+	}
+	if etag := h["Etag"]; len(etag) > 0 {
+		w.key = pageKey{path: w.req.URL.Path, etag: etagKey(etag[0])}
+	}
+	if pl, ok := w.p.cache.get(w.key); ok {
+		w.useLinks(pl)
+		return false
+	}
+	if w.req.Method == http.MethodHead {
+		return false // no body to read: links come from the cache or not at all
+	}
+	w.sniff = !hasType
+	if cl := h["Content-Length"]; len(cl) == 1 {
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
+			w.contentLength = n
+		}
+	}
+	w.buf = getBuffer(w.contentLength, w.p.opts.MaxBufferBytes)
+	return true
+}
+
+func (w *preloadWriter) Write(b []byte) (int, error) {
+	if w.state == stateIdle {
+		w.WriteHeader(http.StatusOK)
+	}
+	switch w.state {
+	case stateBuffering:
+		return w.bufferWrite(b)
+	case stateHijacked:
+		return 0, http.ErrHijacked
+	}
+	return w.rw.Write(b)
+}
+
+func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
+	buf := *w.buf
+	if w.contentLength >= 0 && int64(len(buf)+len(b)) > w.contentLength {
+		return 0, http.ErrContentLength // what net/http answers, so the handler sees the same
+	}
+	if len(buf)+len(b) > w.p.opts.MaxBufferBytes {
+		if err := w.sendBuffered(false); err != nil {
+			return 0, err
+		}
+		return w.rw.Write(b)
+	}
+	*w.buf = append(buf, b...)
+	if w.sniff && len(*w.buf) >= sniffLen && !sniffsAsHTML(*w.buf) {
+		if err := w.sendBuffered(false); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}
+
+// sendBuffered sends the status, the header with the links found in the buffered body, and
+// that body. complete says the handler has returned: only then are the links the page's own,
+// and worth remembering.
+func (w *preloadWriter) sendBuffered(complete bool) error {
+	buf := *w.buf
+	w.state = statePassing
+	if !w.sniff || sniffsAsHTML(buf) {
+		pl := w.p.parse(buf, w.req.URL.EscapedPath())
+		if complete && w.status == http.StatusOK {
+			w.p.cache.add(w.key, pl)
+		}
+		w.useLinks(pl)
+	}
+	w.rw.WriteHeader(w.status)
+	var err error
+	if len(buf) > 0 {
+		_, err = w.rw.Write(buf)
+	}
+	w.releaseBuffer()
+	return err
+}
+
+// useLinks puts a page's links to use, just before the status goes out: in the header, in
+// the route's Early Hints, and as pushes.
+func (w *preloadWriter) useLinks(pl *pageLinks) {
+	h := w.rw.Header()
+	w.p.hints.learn(w.req, w.status, h, pl)
+	w.p.push(w.rw, w.req, pl)
+	w.p.addLinks(h, pl)
+}
+
+// finish sends what is still held back once the handler has returned.
+func (w *preloadWriter) finish() {
+	if w.state == stateBuffering {
+		_ = w.sendBuffered(true) // the client went away; nobody is left to tell
+	}
+}
+
+func (w *preloadWriter) releaseBuffer() {
+	if w.buf != nil {
+		putBuffer(w.buf)
+		w.buf = nil
+	}
+}
+
+// FlushError sends the status, the links found so far and the body written so far, then
+// flushes. http.ResponseController calls it first, so a flush never bypasses the buffer.
+func (w *preloadWriter) FlushError() error {
+	if w.state == stateIdle {
+		w.WriteHeader(http.StatusOK) // as net/http does for a flush before any write
+	}
+	switch w.state {
+	case stateBuffering:
+		if err := w.sendBuffered(false); err != nil {
+			return err
+		}
+	case stateHijacked:
+		return http.ErrHijacked
+	}
+	return http.NewResponseController(w.rw).Flush()
+}
+
+// Flush is FlushError for callers of http.Flusher.
+func (w *preloadWriter) Flush() { _ = w.FlushError() }
+
+// Hijack hands the connection to the handler. As net/http does, a status and body written
+// before it are sent first; nothing is written after it.
+func (w *preloadWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.rw.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("netjet: %T cannot hijack: %w", w.rw, http.ErrNotSupported)
+	}
+	if w.state == stateBuffering {
+		if err := w.sendBuffered(false); err != nil {
+			return nil, nil, err
+		}
+	}
+	conn, brw, err := hj.Hijack()
+	if err == nil {
+		w.state = stateHijacked
+	}
+	return conn, brw, err
+}
+
+// ReadFrom keeps the fast path of the writer underneath (sendfile for http.FileServer) for
+// responses netjet does not read.
+func (w *preloadWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.state == stateIdle {
+		w.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := w.rw.(io.ReaderFrom); ok && w.state == statePassing {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{w}, src)
+}
+
+// writerOnly hides ReadFrom from io.Copy, which would otherwise call it again.
+type writerOnly struct{ io.Writer }
+
+// Push lets handlers push through netjet when the connection supports it.
+func (w *preloadWriter) Push(target string, opts *http.PushOptions) error {
+	if pusher, ok := w.rw.(http.Pusher); ok {
+		return pusher.Push(target, opts)
+	}
+	return http.ErrNotSupported
+}
+
+// statusHasPage reports whether a response with this status renders a body a browser would
+// load sub-resources for: netjet adds links to error pages too.
+func statusHasPage(code int) bool {
+	return code >= 200 && code < 300 && code != http.StatusNoContent && code != http.StatusPartialContent ||
+		code >= 400 && code < 600
+}
+
+// isHTML reports whether a Content-Type is HTML or XHTML, in any case and with any parameters.
+func isHTML(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	return strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml")
+}
+
+// sniffLen is how much of a body net/http looks at to guess its Content-Type.
+const sniffLen = 512
+
+func sniffsAsHTML(body []byte) bool {
+	return isHTML(http.DetectContentType(body))
+}
+
+// The buffers that hold bodies back are pooled, but a pool must not keep the rare large one
+// alive: those are left to the garbage collector.
+const maxPooledBuffer = 256 << 10
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// getBuffer returns an empty buffer, sized for the body when the handler declared its length.
+func getBuffer(contentLength int64, limit int) *[]byte {
+	if contentLength > maxPooledBuffer {
+		b := make([]byte, 0, min(contentLength, int64(limit)))
+		return &b
+	}
+	return bufferPool.Get().(*[]byte)
+}
+
+func putBuffer(b *[]byte) {
+	if cap(*b) > maxPooledBuffer {
+		return
+	}
+	*b = (*b)[:0]
+	bufferPool.Put(b)
+}
