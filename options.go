@@ -108,6 +108,13 @@ func (o Options) validated() (Options, error) {
 	if o.EarlyHintsHTTP1 && !o.EarlyHints {
 		return o, errors.New("netjet: Options.EarlyHintsHTTP1 needs Options.EarlyHints")
 	}
+	if o.Push {
+		for _, a := range o.Attributes {
+			if strings.EqualFold(a, "nopush") {
+				return o, errors.New("netjet: Options.Push contradicts the \"nopush\" in Options.Attributes")
+			}
+		}
+	}
 	if o.EarlyHintsRoute != nil && !o.EarlyHints {
 		return o, errors.New("netjet: Options.EarlyHintsRoute needs Options.EarlyHints")
 	}

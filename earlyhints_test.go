@@ -1,0 +1,293 @@
+package netjet
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hintsPage is a page whose links are hint-safe but one (a stylesheet with a media query),
+// plus a per-visit avatar URL, as a signed per-user URL would be.
+func hintsPage(visit int64) string {
+	return fmt.Sprintf(`<!doctype html><html><head>
+<link rel=stylesheet href=/app.css>
+<link rel=stylesheet href=/wide.css media="(min-width: 80em)">
+<script src=/app.js></script>
+<link rel=preload href=/font.woff2 as=font type=font/woff2 crossorigin>
+</head><body><img src="/avatar/%d.png"><img src=/hero.jpg></body></html>`, visit)
+}
+
+// The Link value the route learns from hintsPage: no media link, no avatar, no attributes.
+const learnedHint = `</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script, ` +
+	`</font.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin, </hero.jpg>; rel=preload; as=image`
+
+// hintsServer serves hintsPage behind netjet with Early Hints. While hold is set, each
+// handler call waits for release, so that a test can see a 103 arrive while the handler is
+// still at work.
+type hintsServer struct {
+	*httptest.Server
+	visits  atomic.Int64
+	hold    atomic.Bool
+	release chan struct{}
+}
+
+func newHintsServer(t *testing.T, opts Options, outer func(http.Handler) http.Handler, http2 bool) *hintsServer {
+	t.Helper()
+	hs := &hintsServer{release: make(chan struct{})}
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hs.hold.Load() {
+			<-hs.release
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/private" {
+			w.Header().Set("Cache-Control", "private, max-age=60")
+		}
+		io.WriteString(w, hintsPage(hs.visits.Add(1)))
+	})
+	opts.EarlyHints = true
+	h := Middleware(opts)(page)
+	if outer != nil {
+		h = outer(h)
+	}
+	hs.Server = httptest.NewUnstartedServer(h)
+	if http2 {
+		hs.EnableHTTP2 = true
+		hs.StartTLS()
+	} else {
+		hs.Start()
+	}
+	t.Cleanup(hs.Close)
+	return hs
+}
+
+// navigation is what a client saw of one request: the 103s and the final response.
+type navigation struct {
+	hints  []textproto.MIMEHeader
+	status int
+	proto  int
+	header http.Header
+	body   string
+}
+
+// navigate requests path with the given Sec-Fetch-Mode ("" for none). got103, when not nil,
+// runs as each 103 arrives.
+func (hs *hintsServer) navigate(t *testing.T, path, mode string, got103 func()) navigation {
+	t.Helper()
+	var nav navigation
+	var mu sync.Mutex
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		if code == http.StatusEarlyHints {
+			mu.Lock()
+			nav.hints = append(nav.hints, h)
+			mu.Unlock()
+			if got103 != nil {
+				got103()
+			}
+		}
+		return nil
+	}}
+	ctx := httptrace.WithClientTrace(context.Background(), trace)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+path, nil)
+	require.NoError(t, err)
+	if mode != "" {
+		req.Header.Set("Sec-Fetch-Mode", mode)
+	}
+	resp, err := hs.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	nav.status, nav.proto, nav.header, nav.body = resp.StatusCode, resp.ProtoMajor, resp.Header, string(body)
+	return nav
+}
+
+// teach sends the two navigations after which a route has hints.
+func (hs *hintsServer) teach(t *testing.T, path string) {
+	t.Helper()
+	for i := 0; i < 2; i++ {
+		nav := hs.navigate(t, path, "navigate", nil)
+		require.Equal(t, http.StatusOK, nav.status)
+		require.Empty(t, nav.hints, "navigation %d of %s: nothing learned yet", i+1, path)
+	}
+}
+
+func TestEarlyHintsArriveWhileTheHandlerIsStillWorking(t *testing.T) {
+	hs := newHintsServer(t, Options{MaxImages: -1}, nil, true)
+	hs.teach(t, "/")
+
+	hs.hold.Store(true)
+	seen := make(chan struct{}, 1)
+	done := make(chan navigation)
+	go func() { done <- hs.navigate(t, "/", "navigate", func() { seen <- struct{}{} }) }()
+	select {
+	case <-seen: // the 103 arrived, and the handler is still blocked on release
+	case <-time.After(10 * time.Second):
+		t.Fatal("no 103 while the handler was running")
+	}
+	close(hs.release)
+	nav := <-done
+
+	require.Equal(t, 2, nav.proto)
+	require.Len(t, nav.hints, 1, "exactly one 103")
+	assert.Equal(t, []string{learnedHint}, nav.hints[0]["Link"])
+	assert.Equal(t, http.StatusOK, nav.status)
+	assert.Contains(t, nav.body, "/avatar/3.png")
+	assert.Contains(t, nav.header.Get("Link"), "</wide.css>", "the final response keeps every link")
+}
+
+func TestEarlyHintsNeverCarryPerUserLinks(t *testing.T) {
+	hs := newHintsServer(t, Options{MaxImages: -1}, nil, true)
+	hs.teach(t, "/")
+	for i := 0; i < 3; i++ {
+		nav := hs.navigate(t, "/", "navigate", nil)
+		require.Len(t, nav.hints, 1)
+		assert.NotContains(t, nav.hints[0].Get("Link"), "avatar")
+		assert.Contains(t, nav.header.Get("Link"), fmt.Sprintf("</avatar/%d.png>", hs.visits.Load()),
+			"the final response still has this visit's own avatar")
+	}
+}
+
+func TestEarlyHintsOnlyForNavigations(t *testing.T) {
+	hs := newHintsServer(t, Options{}, nil, true)
+	hs.teach(t, "/")
+	for _, mode := range []string{"", "cors", "no-cors", "same-origin"} {
+		nav := hs.navigate(t, "/", mode, nil)
+		assert.Empty(t, nav.hints, "Sec-Fetch-Mode %q", mode)
+	}
+	assert.Len(t, hs.navigate(t, "/", "navigate", nil).hints, 1)
+}
+
+func TestEarlyHintsNotOverHTTP1ByDefault(t *testing.T) {
+	hs := newHintsServer(t, Options{}, nil, false)
+	for i := 0; i < 4; i++ {
+		nav := hs.navigate(t, "/", "navigate", nil)
+		require.Equal(t, 1, nav.proto)
+		assert.Empty(t, nav.hints)
+	}
+}
+
+func TestEarlyHintsOverHTTP1WhenAllowed(t *testing.T) {
+	hs := newHintsServer(t, Options{EarlyHintsHTTP1: true, MaxImages: -1}, nil, false)
+	hs.teach(t, "/")
+	nav := hs.navigate(t, "/", "navigate", nil)
+	require.Len(t, nav.hints, 1)
+	assert.Equal(t, []string{learnedHint}, nav.hints[0]["Link"])
+}
+
+func TestEarlyHintsNeverOverHTTP10(t *testing.T) {
+	hs := newHintsServer(t, Options{EarlyHintsHTTP1: true}, nil, false)
+	hs.teach(t, "/")
+	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET / HTTP/1.0\r\nHost: x\r\nSec-Fetch-Mode: navigate\r\n\r\n")
+	require.NoError(t, err)
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "HTTP/1.0 200 OK\r\n", status, "the first line is the final status: no 103 came before it")
+}
+
+func TestEarlyHintsCarryNoHeaderSetEarlierInTheChain(t *testing.T) {
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Set-Cookie", "session=secret")
+			w.Header().Set("X-Request-Id", "42")
+			next.ServeHTTP(w, r)
+		})
+	}
+	hs := newHintsServer(t, Options{}, outer, true)
+	hs.teach(t, "/")
+	nav := hs.navigate(t, "/", "navigate", nil)
+	require.Len(t, nav.hints, 1)
+	assert.Equal(t, []string{"Link"}, headerNames(nav.hints[0]), "the 103 carries the hints and nothing else")
+	assert.Equal(t, "session=secret", nav.header.Get("Set-Cookie"), "the final response keeps the outer headers")
+	assert.Equal(t, "42", nav.header.Get("X-Request-Id"))
+}
+
+func headerNames(h textproto.MIMEHeader) []string {
+	var names []string
+	for k := range h {
+		names = append(names, k)
+	}
+	return names
+}
+
+func TestEarlyHintsNotLearnedFromPrivateResponses(t *testing.T) {
+	hs := newHintsServer(t, Options{}, nil, true)
+	for i := 0; i < 4; i++ {
+		assert.Empty(t, hs.navigate(t, "/private", "navigate", nil).hints)
+	}
+}
+
+func TestEarlyHintsRouteKeyAndExclusion(t *testing.T) {
+	route := func(r *http.Request) string {
+		if strings.HasPrefix(r.URL.Path, "/account/") {
+			return "" // never hint account pages
+		}
+		if strings.HasPrefix(r.URL.Path, "/blog/") {
+			return "blog post"
+		}
+		return r.URL.Path
+	}
+	hs := newHintsServer(t, Options{EarlyHintsRoute: route}, nil, true)
+	hs.navigate(t, "/blog/one", "navigate", nil)
+	hs.navigate(t, "/blog/two", "navigate", nil)
+	assert.Len(t, hs.navigate(t, "/blog/three", "navigate", nil).hints, 1, "posts share one route")
+	for i := 0; i < 3; i++ {
+		assert.Empty(t, hs.navigate(t, "/account/settings", "navigate", nil).hints)
+	}
+}
+
+func TestEarlyHintsLeaveOutAttributesAndUnsafeParameters(t *testing.T) {
+	hs := newHintsServer(t, Options{Attributes: []string{"nopush"}, MaxImages: -1}, nil, true)
+	hs.teach(t, "/")
+	nav := hs.navigate(t, "/", "navigate", nil)
+	require.Len(t, nav.hints, 1)
+	assert.Equal(t, []string{learnedHint}, nav.hints[0]["Link"], "no nopush, no media link in the 103")
+	assert.Contains(t, nav.header.Get("Link"), "; nopush", "the final response keeps the attributes")
+}
+
+func TestHandlersOwn103PassesThrough(t *testing.T) {
+	h := Middleware(Options{EarlyHints: true})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</own.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `<link rel=stylesheet href=/404.css>`)
+	}))
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	hs := &hintsServer{Server: srv}
+	nav := hs.navigate(t, "/", "navigate", nil)
+	require.Len(t, nav.hints, 1)
+	assert.Equal(t, "</own.css>; rel=preload; as=style", nav.hints[0].Get("Link"))
+	assert.Equal(t, http.StatusNotFound, nav.status)
+	assert.Equal(t, "</404.css>; rel=preload; as=style", nav.header.Get("Link"))
+}
+
+func TestEarlyHintsRespectTheByteCap(t *testing.T) {
+	hs := newHintsServer(t, Options{MaxImages: -1, MaxHeaderBytes: 80}, nil, true)
+	hs.teach(t, "/")
+	nav := hs.navigate(t, "/", "navigate", nil)
+	require.Len(t, nav.hints, 1)
+	assert.Equal(t, "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script", nav.hints[0].Get("Link"))
+}
