@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netjet-go/netjet"
+)
+
+// get fetches path from srv and returns the response with its body read.
+func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := srv.Client().Get(srv.URL + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, body
+}
+
+func newDemoServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(netjet.Middleware(netjet.Options{})(siteHandler(0)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func siteFile(t *testing.T, name string) []byte {
+	b, err := siteFiles.ReadFile(name)
+	require.NoError(t, err)
+	return b
+}
+
+func TestHomePageGetsLinksForWhatItLoadsFirst(t *testing.T) {
+	srv := newDemoServer(t)
+	resp, body := get(t, srv, "/")
+
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, siteFile(t, "index.html"), body, "the body must be the page as written")
+	links := strings.Join(resp.Header.Values("Link"), ", ")
+	for _, want := range []string{
+		"</static/site.css>; rel=preload; as=style",
+		"</static/theme.css>; rel=preload; as=style; crossorigin",
+		`</static/square.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin`,
+		"</static/app.js>; rel=preload; as=script",
+		"</static/year.js>; rel=preload; as=script",
+		"</static/timings.js>; rel=modulepreload",
+		"</static/hero.png>; rel=preload; as=image; fetchpriority=high",
+	} {
+		assert.Contains(t, links, want)
+	}
+	assert.NotContains(t, links, "footer.png", "a lazy image is not needed to render the page")
+}
+
+func TestHomePageLinksComeBackFromTheCache(t *testing.T) {
+	srv := newDemoServer(t)
+	first, _ := get(t, srv, "/")
+	second, body := get(t, srv, "/")
+
+	assert.NotEmpty(t, first.Header.Get("Link"))
+	assert.Equal(t, first.Header.Values("Link"), second.Header.Values("Link"))
+	assert.Equal(t, siteFile(t, "index.html"), body)
+}
+
+func TestNotFoundPageGetsLinksToo(t *testing.T) {
+	srv := newDemoServer(t)
+	resp, body := get(t, srv, "/no/such/page")
+
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, siteFile(t, "404.html"), body)
+	assert.Equal(t, []string{
+		"</static/site.css>; rel=preload; as=style, </static/theme.css>; rel=preload; as=style; crossorigin",
+	}, resp.Header.Values("Link"))
+}
+
+func TestAssetsPassThroughUntouched(t *testing.T) {
+	srv := newDemoServer(t)
+	for _, name := range []string{"static/site.css", "static/app.js", "static/square.woff2", "static/hero.png"} {
+		resp, body := get(t, srv, "/"+name)
+		require.Equal(t, http.StatusOK, resp.StatusCode, name)
+		assert.Empty(t, resp.Header.Values("Link"), name)
+		assert.Equal(t, siteFile(t, name), body, name)
+	}
+}
+
+func TestThinkDelaysPages(t *testing.T) {
+	const think = 100 * time.Millisecond
+	srv := httptest.NewServer(netjet.Middleware(netjet.Options{})(siteHandler(think)))
+	t.Cleanup(srv.Close)
+
+	start := time.Now()
+	resp, _ := get(t, srv, "/")
+	assert.GreaterOrEqual(t, time.Since(start), think)
+	assert.NotEmpty(t, resp.Header.Get("Link"))
+}
+
+// TestRunServesHTTP2AndStopsCleanly runs the demo as main does, with -tls -early-hints, reads
+// what it prints about its own home page, then stops it as a SIGINT would.
+func TestRunServesHTTP2AndStopsCleanly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, config{addr: "127.0.0.1:0", tls: true, earlyHints: true}, outW)
+		outW.Close()
+	}()
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var printed []string
+	for line := range lines {
+		printed = append(printed, line)
+		if strings.HasPrefix(line, "Link: ") {
+			break
+		}
+	}
+	require.GreaterOrEqual(t, len(printed), 3, "printed: %q", printed)
+	assert.Contains(t, printed[0], "https://127.0.0.1:")
+	assert.Contains(t, printed[len(printed)-2], "HTTP/2.0 200 OK")
+	assert.Contains(t, printed[len(printed)-1], "</static/site.css>; rel=preload; as=style")
+
+	cancel()
+	for line := range lines {
+		printed = append(printed, line)
+	}
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after its context ended")
+	}
+	assert.Equal(t, "shutting down", printed[len(printed)-1])
+}
