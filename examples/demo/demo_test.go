@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +147,43 @@ func TestRunServesHTTP2AndStopsCleanly(t *testing.T) {
 		t.Fatal("run did not return after its context ended")
 	}
 	assert.Equal(t, "shutting down", printed[len(printed)-1])
+}
+
+// TestEarlyHintsReachTheThirdNavigation shows what -early-hints does: once two responses of
+// the home page agreed on its links, the next navigation gets them in a 103 before the page.
+func TestEarlyHintsReachTheThirdNavigation(t *testing.T) {
+	srv := httptest.NewUnstartedServer(netjet.Middleware(netjet.Options{EarlyHints: true})(siteHandler(0)))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	navigate := func() (hints []string, resp *http.Response) {
+		trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			if code == http.StatusEarlyHints {
+				hints = append(hints, h.Values("Link")...)
+			}
+			return nil
+		}}
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+			http.MethodGet, srv.URL+"/", nil)
+		require.NoError(t, err)
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		resp, err = srv.Client().Do(req)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, "HTTP/2.0", resp.Proto)
+		return hints, resp
+	}
+
+	for range 2 {
+		hints, _ := navigate()
+		assert.Empty(t, hints, "nothing learned yet")
+	}
+	hints, resp := navigate()
+	require.Len(t, hints, 1)
+	assert.Contains(t, hints[0], "</static/site.css>; rel=preload; as=style")
+	assert.Contains(t, hints[0], "</static/hero.png>; rel=preload; as=image; fetchpriority=high")
+	assert.Contains(t, resp.Header.Get("Link"), "</static/site.css>; rel=preload; as=style")
 }

@@ -4,9 +4,10 @@
 //	go run ./examples/demo -tls -early-hints -think 300ms
 //
 // With -tls it serves HTTP/2 with a self-signed certificate made at start (the browser will
-// ask you to accept it). With -early-hints, netjet sends a 103 Early Hints response, from the
-// second request of a page on, before the handler runs; -think makes every page take that
-// long to build, which is the time Early Hints put to use.
+// ask you to accept it). With -early-hints, netjet sends a 103 Early Hints response before the
+// handler runs, once two responses of a page agreed on its links (the demo's own fetch at
+// start is the first); -think makes every page take that long to build, which is the time
+// Early Hints put to use.
 package main
 
 import (
