@@ -1,0 +1,126 @@
+package netjet
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// corpusDir holds the real pages benchmarks and corpus tests read. It sits beside the
+// repository, not in it.
+const corpusDir = "../shared/corpus/pages"
+
+// readCorpusPage returns one corpus page, or skips the test when the corpus is absent.
+func readCorpusPage(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(corpusDir, name))
+	if os.IsNotExist(err) {
+		tb.Skipf("corpus page %s not found (%s is beside the repository in CI)", name, corpusDir)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// discardWriter is the cheapest ResponseWriter: what a benchmark measures is the handler
+// and the middleware, not a connection.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// pageHandler serves page as an HTML handler would, with an ETag when etag is not empty.
+func pageHandler(page []byte, etag string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if etag != "" {
+			w.Header().Set("Etag", etag)
+		}
+		w.Write(page)
+	})
+}
+
+// serveOnce runs one request through h with a fresh header map, as a server would.
+func serveOnce(h http.Handler, w *discardWriter, r *http.Request) {
+	clear(w.h)
+	w.code = 0
+	h.ServeHTTP(w, r)
+}
+
+// The middleware variants the benchmarks compare with the bare handler.
+func benchVariants(b *testing.B, page []byte) map[string]http.Handler {
+	hit, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	miss, err := New(Options{CacheSize: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return map[string]http.Handler{
+		"bare":       pageHandler(page, `"v1"`),
+		"cache-hit":  hit.Handler(pageHandler(page, `"v1"`)),
+		"cache-miss": miss.Handler(pageHandler(page, `"v1"`)),
+		"no-etag":    hit.Handler(pageHandler(page, "")),
+	}
+}
+
+// BenchmarkMiddleware measures one request for iab-1.html (the median corpus page) through
+// each variant, with allocations: compare each with bare.
+func BenchmarkMiddleware(b *testing.B) {
+	page := readCorpusPage(b, "iab-1.html")
+	r := httptest.NewRequest(http.MethodGet, "/article", nil)
+	for _, name := range []string{"bare", "cache-hit", "cache-miss", "no-etag"} {
+		h := benchVariants(b, page)[name]
+		b.Run(name, func(b *testing.B) {
+			w := &discardWriter{h: http.Header{}}
+			serveOnce(h, w, r) // fills the cache for cache-hit
+			b.SetBytes(int64(len(page)))
+			b.ReportAllocs()
+			for b.Loop() {
+				serveOnce(h, w, r)
+			}
+		})
+	}
+}
+
+// BenchmarkMiddlewareRatio runs bare and netjet requests interleaved, in batches, so that both
+// see the same machine at the same moment, and reports netjet's cost as a ratio of bare's
+// throughput (1.0 means free).
+func BenchmarkMiddlewareRatio(b *testing.B) {
+	page := readCorpusPage(b, "iab-1.html")
+	r := httptest.NewRequest(http.MethodGet, "/article", nil)
+	variants := benchVariants(b, page)
+	for _, name := range []string{"cache-hit", "cache-miss"} {
+		b.Run(name, func(b *testing.B) {
+			bare, h := variants["bare"], variants[name]
+			w := &discardWriter{h: http.Header{}}
+			serveOnce(h, w, r)
+			const batch = 32
+			var bareTime, netjetTime time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for range batch {
+					serveOnce(bare, w, r)
+				}
+				mid := time.Now()
+				for range batch {
+					serveOnce(h, w, r)
+				}
+				bareTime += mid.Sub(start)
+				netjetTime += time.Since(mid)
+			}
+			b.ReportMetric(float64(bareTime.Nanoseconds())/float64(b.N*batch), "bare-ns/req")
+			b.ReportMetric(float64(netjetTime.Nanoseconds())/float64(b.N*batch), "netjet-ns/req")
+			b.ReportMetric(float64(bareTime)/float64(netjetTime), "x-bare-throughput")
+		})
+	}
+}
