@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/tls"
@@ -10,7 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -389,4 +393,114 @@ func TestProxyUpstreamDown(t *testing.T) {
 	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
 	assert.Contains(t, proxy.stderr.String(),
 		`level=ERROR msg="upstream request failed" method=GET url=`+upstream+`/page err="dial tcp`)
+}
+
+// A HEAD gets the links a GET of the same page version found: netjet remembers them by path
+// and ETag, and ReverseProxy passes the upstream's ETag on.
+func TestProxyHeadAfterGet(t *testing.T) {
+	origin := htmlOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("ETag", `W/"v1"`)
+		io.WriteString(w, originPage)
+	})
+	proxy := startProxy(t, "-upstream", origin)
+	client := rawClient(t, nil)
+	const want = "</a.css>; rel=preload; as=style, </b.js>; rel=preload; as=script"
+
+	res, err := client.Head(proxy.url("/page"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Nil(t, res.Header["Link"], "a HEAD of a page never seen has no body to read")
+
+	res, _ = get(t, client, proxy.url("/page"))
+	assert.Equal(t, want, res.Header.Get("Link"))
+
+	res, err = client.Head(proxy.url("/page"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, want, res.Header.Get("Link"))
+	assert.Equal(t, fmt.Sprint(len(originPage)), res.Header.Get("Content-Length"))
+}
+
+// Connection upgrades (WebSocket) go through netjet and holdHTMLFlushes to ReverseProxy's
+// hijack, and both directions flow afterwards.
+func TestProxyUpgrade(t *testing.T) {
+	origin := htmlOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "want Upgrade: echo", http.StatusBadRequest)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString("echo: " + line)
+		brw.Flush()
+	})
+	proxy := startProxy(t, "-upstream", origin)
+
+	conn, err := net.Dial("tcp", proxy.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.WriteString(conn, "GET /socket HTTP/1.1\r\nHost: "+proxy.addr+"\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, res.StatusCode)
+	assert.Nil(t, res.Header["Link"])
+	_, err = io.WriteString(conn, "ping\n")
+	require.NoError(t, err)
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "echo: ping\n", line)
+}
+
+// With -early-hints, a navigation over HTTP/2 gets a 103 with the links the route's last
+// two pages shared, before the upstream has answered.
+func TestProxyEarlyHintsOverHTTP2(t *testing.T) {
+	origin := htmlOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, originPage)
+	})
+	certFile, keyFile, roots := writeSelfSignedCert(t)
+	proxy := startProxy(t, "-upstream", origin, "-cert", certFile, "-key", keyFile, "-early-hints")
+	client := rawClient(t, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: true})
+
+	navigate := func() (hints []string, res *http.Response) {
+		var mu sync.Mutex
+		trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			mu.Lock()
+			defer mu.Unlock()
+			hints = append(hints, fmt.Sprintf("%d %s", code, strings.Join(h["Link"], " | ")))
+			return nil
+		}}
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet,
+			"https://"+proxy.addr+"/post", nil)
+		require.NoError(t, err)
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		res, err = client.Do(req)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, res.Body)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, 2, res.ProtoMajor)
+		mu.Lock()
+		defer mu.Unlock()
+		return hints, res
+	}
+	const links = "</a.css>; rel=preload; as=style, </b.js>; rel=preload; as=script"
+	for i := range 2 {
+		hints, res := navigate()
+		assert.Empty(t, hints, "navigation %d: the route has not taught two pages yet", i+1)
+		assert.Equal(t, links, res.Header.Get("Link"))
+	}
+	hints, res := navigate()
+	assert.Equal(t, []string{"103 " + links}, hints)
+	assert.Equal(t, links, res.Header.Get("Link"))
 }
