@@ -1,0 +1,214 @@
+package htmlscan
+
+import "bytes"
+
+// rawTextTags are the elements whose text the Tokenizer reads as raw text (or RCDATA): up to
+// their end tag, nothing in it is a tag.
+var rawTextTags = [...]string{
+	"iframe", "noembed", "noframes", "noscript", "plaintext", "script", "style", "textarea",
+	"title", "xmp",
+}
+
+// rawTextTag returns the raw text element a start tag named name opens, or "".
+func rawTextTag(name []byte) string {
+	if len(name) < len("xmp") || len(name) > len("plaintext") {
+		return ""
+	}
+	for _, t := range rawTextTags {
+		if len(t) == len(name) && equalLower(name, t) {
+			return t
+		}
+	}
+	return ""
+}
+
+// equalLower reports whether b lower-cased equals the lower-case s.
+func equalLower(b []byte, s string) bool {
+	for i := range b {
+		if lowerASCII(b[i]) != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// skipRawText returns the index of the "</tag" that ends the raw text starting at doc[i], or
+// len(doc).
+func skipRawText(doc []byte, i int, tag string) int {
+	for {
+		j := bytes.IndexByte(doc[i:], '<')
+		if j < 0 {
+			return len(doc)
+		}
+		i += j + 1
+		if i >= len(doc) {
+			return len(doc)
+		}
+		if doc[i] != '/' {
+			continue
+		}
+		matched, next := matchTagName(doc, i+1, tag)
+		if matched {
+			return i - 1
+		}
+		if next < 0 {
+			return len(doc)
+		}
+		i = next
+	}
+}
+
+// matchTagName reports whether doc[i:] starts with tag, in any case, followed by white space,
+// '/' or '>', as the name of a raw text element's end tag must be. Otherwise it returns the
+// index of the first byte that does not match, or -1 when the document ends first.
+func matchTagName(doc []byte, i int, tag string) (bool, int) {
+	for k := 0; k < len(tag); k++ {
+		if i+k >= len(doc) {
+			return false, -1
+		}
+		if lowerASCII(doc[i+k]) != tag[k] {
+			return false, i + k
+		}
+	}
+	i += len(tag)
+	if i >= len(doc) {
+		return false, -1
+	}
+	if byteClass[doc[i]]&nameEnd == 0 {
+		return false, i
+	}
+	return true, i
+}
+
+// The states of script data (HTML's "script data" tokenizer states, as the Tokenizer
+// implements them): "<!--" escapes the text, and a "<script" inside escaped text escapes it
+// once more, so that its "</script>" does not end the element.
+const (
+	scriptData = iota
+	scriptEscaped
+	scriptEscapedDash
+	scriptEscapedDashDash
+	scriptEscapedLessThan
+	scriptDoubleEscaped
+	scriptDoubleEscapedDash
+	scriptDoubleEscapedDashDash
+	scriptDoubleEscapedLessThan
+)
+
+// skipScript returns the index of the "</script" that ends the script text starting at
+// doc[i], or len(doc).
+func skipScript(doc []byte, i int) int {
+	const tag = "script"
+	state := scriptData
+	for {
+		if state == scriptData {
+			j := bytes.IndexByte(doc[i:], '<')
+			if j < 0 {
+				return len(doc)
+			}
+			i += j + 1
+			if i >= len(doc) {
+				return len(doc)
+			}
+			switch doc[i] {
+			case '/':
+				matched, next := matchTagName(doc, i+1, tag)
+				if matched {
+					return i - 1
+				}
+				if next < 0 {
+					return len(doc)
+				}
+				i = next
+			case '!':
+				// "<!--" escapes; anything else after "<!" is read again as script data.
+				if i+1 >= len(doc) {
+					return len(doc)
+				}
+				if doc[i+1] != '-' {
+					i++
+					continue
+				}
+				if i+2 >= len(doc) {
+					return len(doc)
+				}
+				if doc[i+2] != '-' {
+					i += 2
+					continue
+				}
+				i += 3
+				state = scriptEscapedDashDash
+			}
+			continue
+		}
+		if i >= len(doc) {
+			return len(doc)
+		}
+		c := doc[i]
+		switch state {
+		case scriptEscaped, scriptEscapedDash, scriptEscapedDashDash:
+			i++
+			switch {
+			case c == '-':
+				state = min(state+1, scriptEscapedDashDash)
+			case c == '<':
+				state = scriptEscapedLessThan
+			case c == '>' && state == scriptEscapedDashDash:
+				state = scriptData
+			default:
+				state = scriptEscaped
+			}
+		case scriptEscapedLessThan:
+			switch {
+			case c == '/':
+				matched, next := matchTagName(doc, i+1, tag)
+				if matched {
+					return i - 1
+				}
+				if next < 0 {
+					return len(doc)
+				}
+				i, state = next, scriptEscaped
+			case isLetter(c):
+				matched, next := matchTagName(doc, i, tag)
+				if next < 0 {
+					return len(doc)
+				}
+				if matched {
+					i, state = next+1, scriptDoubleEscaped
+				} else {
+					i, state = next, scriptEscaped
+				}
+			default:
+				// The Tokenizer reads this byte again as plain script data, not escaped.
+				state = scriptData
+			}
+		case scriptDoubleEscaped, scriptDoubleEscapedDash, scriptDoubleEscapedDashDash:
+			i++
+			switch {
+			case c == '-':
+				state = min(state+1, scriptDoubleEscapedDashDash)
+			case c == '<':
+				state = scriptDoubleEscapedLessThan
+			case c == '>' && state == scriptDoubleEscapedDashDash:
+				state = scriptData
+			default:
+				state = scriptDoubleEscaped
+			}
+		case scriptDoubleEscapedLessThan:
+			if c != '/' {
+				state = scriptDoubleEscaped
+				continue
+			}
+			matched, next := matchTagName(doc, i+1, tag)
+			switch {
+			case matched:
+				i, state = next+1, scriptEscaped
+			case next < 0:
+				return len(doc)
+			default:
+				i, state = next, scriptDoubleEscaped
+			}
+		}
+	}
+}
