@@ -1,0 +1,292 @@
+package htmlscan
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+)
+
+// corpusDir holds real pages shared by the project's tests; it is not part of the module.
+const corpusDir = "../../../shared/corpus/pages"
+
+// tag is one reported tag, as both tokenizers must report it.
+type tag struct {
+	Type  TokenType
+	Name  string
+	Attrs [][2]string
+}
+
+func (t tag) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %q", t.Type, t.Name)
+	for _, a := range t.Attrs {
+		fmt.Fprintf(&b, " %q=%q", a[0], a[1])
+	}
+	return b.String()
+}
+
+// foreignDepth is the rule both sides follow for CDATA: allowed inside <svg> and <math>,
+// as a caller tracking foreign content would allow it.
+type foreignDepth int
+
+func (d *foreignDepth) update(t tag) bool {
+	switch {
+	case t.Name != "svg" && t.Name != "math":
+	case t.Type == StartTag:
+		*d++
+	case t.Type == EndTag && *d > 0:
+		*d--
+	}
+	return *d > 0
+}
+
+// referenceTags returns the tags golang.org/x/net/html's Tokenizer finds in doc.
+func referenceTags(doc []byte) []tag {
+	z := html.NewTokenizer(bytes.NewReader(doc))
+	var depth foreignDepth
+	var tags []tag
+	for {
+		var t tag
+		switch z.Next() {
+		case html.ErrorToken:
+			return tags
+		case html.StartTagToken:
+			t.Type = StartTag
+		case html.SelfClosingTagToken:
+			t.Type = SelfClosingTag
+		case html.EndTagToken:
+			t.Type = EndTag
+		default:
+			continue
+		}
+		name, more := z.TagName()
+		t.Name = string(name)
+		for more {
+			var k, v []byte
+			k, v, more = z.TagAttr()
+			t.Attrs = append(t.Attrs, [2]string{string(k), string(v)})
+		}
+		tags = append(tags, t)
+		z.AllowCDATA(depth.update(t))
+	}
+}
+
+// scannedTags returns the tags s finds in doc.
+func scannedTags(s *Scanner, doc []byte) []tag {
+	s.Reset(doc)
+	var depth foreignDepth
+	var tags []tag
+	for tt := s.Next(); tt != EOF; tt = s.Next() {
+		t := tag{Type: tt, Name: string(s.TagName())}
+		for k, v, ok := s.NextAttr(); ok; k, v, ok = s.NextAttr() {
+			t.Attrs = append(t.Attrs, [2]string{string(k), string(v)})
+		}
+		tags = append(tags, t)
+		s.AllowCDATA(depth.update(t))
+	}
+	return tags
+}
+
+// diffTags returns where two tag streams first differ, or "".
+func diffTags(want, got []tag) string {
+	for i := range min(len(want), len(got)) {
+		if want[i].String() != got[i].String() {
+			return fmt.Sprintf("tag %d: x/net %s, htmlscan %s", i, want[i], got[i])
+		}
+	}
+	if len(want) != len(got) {
+		return fmt.Sprintf("x/net finds %d tags, htmlscan %d", len(want), len(got))
+	}
+	return ""
+}
+
+func requireSameTags(t *testing.T, s *Scanner, doc []byte) {
+	t.Helper()
+	before := bytes.Clone(doc)
+	want, got := referenceTags(doc), scannedTags(s, doc)
+	require.Empty(t, diffTags(want, got), "document %q", doc)
+	require.Equal(t, before, doc, "the scanner modified the document")
+}
+
+func TestTricky(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want []tag // nil: only compare with x/net
+	}{
+		{"plain", `<p class=x>hi</p>`, []tag{{StartTag, "p", [][2]string{{"class", "x"}}}, {EndTag, "p", nil}}},
+		{"upper case", `<DIV ID="A" Class=B></Div>`, []tag{{StartTag, "div", [][2]string{{"id", "A"}, {"class", "B"}}}, {EndTag, "div", nil}}},
+		{"self-closing", `<br/><img src=a /><link href="b"/>`, []tag{
+			{SelfClosingTag, "br", nil}, {SelfClosingTag, "img", [][2]string{{"src", "a"}}},
+			{SelfClosingTag, "link", [][2]string{{"href", "b"}}}}},
+		{"slash in unquoted value", `<a href=x/><a href=/>`, []tag{
+			{StartTag, "a", [][2]string{{"href", "x/"}}}, {StartTag, "a", [][2]string{{"href", "/"}}}}},
+		{"slash value of a repeated key", `<a href=x href=y/>`, []tag{{SelfClosingTag, "a", [][2]string{{"href", "x"}}}}},
+		{"slash value, repeated key in other case", `<a HREF=x href=y/ >`, nil},
+		{"slashes between attributes", `<a / b/c / d=e/ f / >`, nil},
+		{"attribute without value", `<input disabled checked=checked>`, []tag{{StartTag, "input", [][2]string{{"disabled", ""}, {"checked", "checked"}}}}},
+		{"spaces around =", "<a b = c d\t=\n'e' f= \"g\">", []tag{{StartTag, "a", [][2]string{{"b", "c"}, {"d", "e"}, {"f", "g"}}}}},
+		{"= before key", `<a =b c==d e=>`, []tag{{StartTag, "a", [][2]string{{"=b", ""}, {"c", "=d"}, {"e", ""}}}}},
+		{"quotes in keys and unquoted values", `<a b"c=d'e f=g"h>`, nil},
+		{"> inside quotes", `<a title="x>y" href='>'>`, []tag{{StartTag, "a", [][2]string{{"title", "x>y"}, {"href", ">"}}}}},
+		{"duplicate attributes", `<a x=1 X=2 y=3 x=4>`, []tag{{StartTag, "a", [][2]string{{"x", "1"}, {"y", "3"}}}}},
+		{"character references", `<a href="?a=1&amp;b=2&lt&gt;&amp=x&ampx&notit;&notin;&#39;&#x27&#X41;&#0;&#128;&#x110000;&#55296;&nGt;&fjlig;&">`, nil},
+		{"character references unquoted", `<a b=&amp;c&#38 d=&quot e=&quot=>`, nil},
+		{"numeric references", "<a b='&#;&#x;&#xg;&#65a&#x41g&#9999999999;&#x80&#x81&#x9F&#x8D&#13;'>", nil},
+		{"newlines in values", "<a b='x\r\ny\rz\r\r\nw' c=\"\r\" d=\r>", []tag{{StartTag, "a", [][2]string{{"b", "x\ny\nz\n\nw"}, {"c", "\n"}, {"d", ""}}}}},
+		{"NUL bytes", "<a\x00b c\x00D='e\x00f&amp;'></A\x00>", []tag{
+			{StartTag, "a\ufffdb", [][2]string{{"c\ufffdd", "e\ufffdf&"}}}, {EndTag, "a\ufffd", nil}}},
+		{"NUL in key vs U+FFFD", "<a k\x00=1 k\ufffd=2>", nil},
+		{"end tag with attributes", `</a b=">" c>`, []tag{{EndTag, "a", nil}}},
+		{"end tag self-closing", `</br/>`, []tag{{EndTag, "br", nil}}},
+		{"</ not followed by a letter", `</ a><a></3><b></><c></`, []tag{{StartTag, "a", nil}, {StartTag, "b", nil}, {StartTag, "c", nil}}},
+		{"< in text", `a < b <3 <<p>`, []tag{{StartTag, "p", nil}}},
+		{"comments", `<!--<a>--><!-- -- > <b> --><c><!--x--!><d><!--x--!-><e>-->`, nil},
+		{"short comments", `<!--><a><!---><b><!----><c><!-- -><d>--><e>`, nil},
+		{"comment --!", `<!-- --!x> <a> --!><b><!----!-!><c>--!><d>`, nil},
+		{"bogus comments", `<?xml version="1.0"?><a><!x><b><! ><!><c><!-x><d>`, nil},
+		{"doctype", `<!DOCTYPE html><a><!doctype><b><!DOCTYPEhtml x><c>`, nil},
+		{"CDATA outside foreign content", `<![CDATA[<a>]]><b>`, nil},
+		{"CDATA inside svg", `<svg><![CDATA[<a>]]><b>]]></svg><![CDATA[<c>]]><d>`, []tag{
+			{StartTag, "svg", nil}, {StartTag, "b", nil}, {EndTag, "svg", nil}, {StartTag, "d", nil}}},
+		{"CDATA in math, nested", `<math><svg></svg><![CDATA[<a>]]]><b></math><![CDATA[x>]]>`, nil},
+		{"script", `<script>if (a<b && c</d) x="</scrip"</script><p>`, []tag{{StartTag, "script", nil}, {EndTag, "script", nil}, {StartTag, "p", nil}}},
+		{"script end tag case and delimiter", `<script></SCRIPT ><a><script></script/><b><script></scriptx></script>`, nil},
+		{"script escaped", `<script><!--<a></script><b>`, nil},
+		{"script double escaped", `<script><!--<script></script><a>--></script><b>`, nil},
+		{"script double escaped closed", `<script><!--<script>x</script>y</script><a>`, nil},
+		{"script escape exits", `<script><!-- x --> </script><a>`, nil},
+		{"script escaped less-than", `<script><!--<1</script><a><script><!--<!--<p>--><</script><b>`, nil},
+		{"script escape start cut", `<script><!x</script><a><script><!-x</script><b>`, nil},
+		{"script double escape start mismatch", `<script><!--<scripX</script><a><script><!--<scripts</script><b>`, nil},
+		{"script double escaped end mismatch", `<script><!--<script> </scrip> </scriptx> -<- --<--> </script><a>`, nil},
+		{"self-closing script is raw", `<script/><a></script><b>`, nil},
+		{"style", `<style>a<b>{}</style ><i>`, nil},
+		{"textarea and title", `<textarea><a></textarea><title><b></TITLE><c>`, nil},
+		{"raw text elements", `<xmp><a></xmp><iframe><b></iframe><noembed><c></noembed><noframes><d></noframes><noscript><e></noscript><f>`, nil},
+		{"raw end tag mismatch", `<style></styl></stylex><</style><a>`, nil},
+		{"plaintext", `<plaintext><a></plaintext><b>`, []tag{{StartTag, "plaintext", nil}}},
+		{"unterminated start tag", `<a><b c="d>`, []tag{{StartTag, "a", nil}}},
+		{"unterminated end tag", `<a></b`, []tag{{StartTag, "a", nil}}},
+		{"unterminated name", `<a><bcd`, []tag{{StartTag, "a", nil}}},
+		{"unterminated unquoted value", `<a><b c=d`, []tag{{StartTag, "a", nil}}},
+		{"unterminated after slash", `<a><b /`, []tag{{StartTag, "a", nil}}},
+		{"tag ends at the last byte", `<a><b>`, []tag{{StartTag, "a", nil}, {StartTag, "b", nil}}},
+		{"unterminated comment", `<a><!-- <b>`, []tag{{StartTag, "a", nil}}},
+		{"unterminated script", `<script><!--<script></script><a>`, nil},
+		{"empty", ``, nil},
+		{"only <", `<`, nil},
+		{"only </", `</`, nil},
+		{"only <!", `<!`, nil},
+		{"only <!-", `<!-`, nil},
+		{"markup declaration cut", `<a><!>`, nil},
+		{"vertical tab is not space", "<a\vb c\vd=e\vf>", nil},
+		{"form feed is space", "<a\fb\fc=d\fe>", nil},
+	}
+	var s Scanner
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			requireSameTags(t, &s, []byte(tc.doc))
+			if tc.want != nil {
+				require.Equal(t, tc.want, scannedTags(&s, []byte(tc.doc)))
+			}
+		})
+	}
+}
+
+// TestValueAliasing checks that a tag's names and values stay valid while its other
+// attributes are read, as callers collect them before using them.
+func TestValueAliasing(t *testing.T) {
+	var s Scanner
+	s.Reset([]byte(`<IMG SRC="a&amp;b" Alt='C&lt;' title=plain data-x="&#x41;">`))
+	require.Equal(t, StartTag, s.Next())
+	name := s.TagName()
+	var vals [][]byte
+	for _, v, ok := s.NextAttr(); ok; _, v, ok = s.NextAttr() {
+		vals = append(vals, v)
+	}
+	require.Equal(t, "img", string(name))
+	require.Equal(t, []string{"a&b", "C<", "plain", "A"},
+		[]string{string(vals[0]), string(vals[1]), string(vals[2]), string(vals[3])})
+}
+
+func TestNoAllocations(t *testing.T) {
+	doc := []byte(`<!doctype html><html><head><link rel=stylesheet href="/a.css"><script src=/b.js></script>` +
+		`<style>p<b{}</style></head><body><!-- c --><IMG SRC="x&amp;y.png" alt="a\r\nb"><p>text</p></body></html>`)
+	var s Scanner
+	walk := func() {
+		s.Reset(doc)
+		for tt := s.Next(); tt != EOF; tt = s.Next() {
+			s.TagName()
+			for _, _, ok := s.NextAttr(); ok; _, _, ok = s.NextAttr() {
+			}
+		}
+	}
+	walk() // warms the scratch buffer and the character reference cache
+	require.Zero(t, testing.AllocsPerRun(100, walk))
+}
+
+func TestCorpus(t *testing.T) {
+	pages := corpusPages(t)
+	var s Scanner
+	for _, p := range pages {
+		doc, err := os.ReadFile(p)
+		require.NoError(t, err)
+		requireSameTags(t, &s, doc)
+	}
+}
+
+// TestCorpusPrefixes cuts the small pages at every byte (pages up to 16 KiB at every 7th), to
+// check what is reported of a document that ends inside a tag, comment, script or character
+// reference.
+func TestCorpusPrefixes(t *testing.T) {
+	pages := corpusPages(t)
+	var s Scanner
+	cuts := 0
+	for _, p := range pages {
+		doc, err := os.ReadFile(p)
+		require.NoError(t, err)
+		step := 1
+		switch {
+		case len(doc) > 16<<10:
+			continue
+		case len(doc) > 4<<10:
+			step = 7
+		}
+		for n := 0; n <= len(doc); n += step {
+			requireSameTags(t, &s, doc[:n])
+			cuts++
+		}
+	}
+	require.Greater(t, cuts, 20000)
+}
+
+func corpusPages(t *testing.T) []string {
+	t.Helper()
+	pages, err := filepath.Glob(filepath.Join(corpusDir, "*.html"))
+	require.NoError(t, err)
+	if len(pages) == 0 {
+		t.Skip("no corpus at " + corpusDir)
+	}
+	return pages
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add([]byte(`<a href="x&amp;y" b=c/><script><!--<script></script>--></script><svg><![CDATA[<p>]]></svg>`))
+	var s Scanner
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		before := bytes.Clone(doc)
+		if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
+			t.Fatalf("%s in %q", d, doc)
+		}
+		if !bytes.Equal(before, doc) {
+			t.Fatal("the scanner modified the document")
+		}
+	})
+}
