@@ -1,0 +1,39 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/netjet-go/netjet"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Library bug, found through netjet proxy in front of PHP, whose pages often set a Link of
+// their own: the preload rules say "the same URL goes out once" and "do not repeat a URL [the
+// handler's Link] already has", but both checks compare the URLs as written. A page at / whose
+// handler sent </style.css> and whose markup says href="style.css" gets the stylesheet twice,
+// and the wasted bytes count against MaxHeaderBytes (netjet.go:188, linkHeaderHasURL; likewise
+// parser.go:479, collector.collected, for two spellings within one page). Comparing the URLs
+// resolved against the request's path, while still writing them as the page did, fixes both.
+func TestLibraryRepeatsAURLSpelledAnotherWay(t *testing.T) {
+	preloader, err := netjet.New(netjet.Options{})
+	require.NoError(t, err)
+
+	links := preloader.Links([]byte(`<link rel=stylesheet href=app.css><link rel=stylesheet href=/blog/app.css>`), "/blog/post")
+	var urls []string
+	for _, l := range links {
+		urls = append(urls, l.URL)
+	}
+	assert.Equal(t, []string{"app.css"}, urls, "one stylesheet, spelled twice")
+
+	origin := htmlOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<!doctype html><link rel="stylesheet" href="style.css">`)
+	})
+	proxy := startProxy(t, "-upstream", origin)
+	res, _ := get(t, rawClient(t, nil), proxy.url("/"))
+	assert.Equal(t, []string{"</style.css>; rel=preload; as=style"}, res.Header["Link"])
+}
