@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -89,6 +92,7 @@ func TestAssetsPassThroughUntouched(t *testing.T) {
 		resp, body := get(t, srv, "/"+name)
 		require.Equal(t, http.StatusOK, resp.StatusCode, name)
 		assert.Empty(t, resp.Header.Values("Link"), name)
+		assert.Equal(t, "max-age=60", resp.Header.Get("Cache-Control"), name)
 		assert.Equal(t, siteFile(t, name), body, name)
 	}
 }
@@ -131,8 +135,11 @@ func TestRunServesHTTP2AndStopsCleanly(t *testing.T) {
 			break
 		}
 	}
-	require.GreaterOrEqual(t, len(printed), 3, "printed: %q", printed)
+	require.GreaterOrEqual(t, len(printed), 5, "printed: %q", printed)
 	assert.Contains(t, printed[0], "https://127.0.0.1:")
+	home := strings.Fields(printed[0])[3]
+	assert.Contains(t, printed[2], spkiFlag(t, home)+" "+home,
+		"the Chrome command must name the certificate the demo serves")
 	assert.Contains(t, printed[len(printed)-2], "HTTP/2.0 200 OK")
 	assert.Contains(t, printed[len(printed)-1], "</static/site.css>; rel=preload; as=style")
 
@@ -186,4 +193,16 @@ func TestEarlyHintsReachTheThirdNavigation(t *testing.T) {
 	assert.Contains(t, hints[0], "</static/site.css>; rel=preload; as=style")
 	assert.Contains(t, hints[0], "</static/hero.png>; rel=preload; as=image; fetchpriority=high")
 	assert.Contains(t, resp.Header.Get("Link"), "</static/site.css>; rel=preload; as=style")
+}
+
+// spkiFlag returns Chrome's --ignore-certificate-errors-spki-list flag for the certificate
+// that the server at url presents.
+func spkiFlag(t *testing.T, url string) string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "https://"), "/"),
+		&tls.Config{InsecureSkipVerify: true}) // the certificate is what is under test
+	require.NoError(t, err)
+	defer conn.Close()
+	spki := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].RawSubjectPublicKeyInfo)
+	return "--ignore-certificate-errors-spki-list=" + base64.StdEncoding.EncodeToString(spki[:])
 }

@@ -3,8 +3,8 @@
 //	go run ./examples/demo                            # http://127.0.0.1:8080/
 //	go run ./examples/demo -tls -early-hints -think 300ms
 //
-// With -tls it serves HTTP/2 with a self-signed certificate made at start (the browser will
-// ask you to accept it). With -early-hints, netjet sends a 103 Early Hints response before the
+// With -tls it serves HTTP/2 with a self-signed certificate made at start, and prints how to
+// start Chrome so that it trusts the certificate. With -early-hints, netjet sends a 103 Early Hints response before the
 // handler runs, once two responses of a page agreed on its links (the demo's own fetch at
 // start is the first); -think makes every page take that long to build, which is the time
 // Early Hints put to use.
@@ -12,8 +12,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,8 +69,10 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	client := &http.Client{Timeout: 10*time.Second + cfg.think}
 	scheme := "http"
 	serve := func() error { return srv.Serve(ln) }
+	var leaf *x509.Certificate
 	if cfg.tls {
-		cert, leaf, err := selfSignedCert()
+		var cert tls.Certificate
+		cert, leaf, err = selfSignedCert()
 		if err != nil {
 			ln.Close()
 			return err
@@ -87,6 +91,14 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "netjet demo on %s (Ctrl-C to stop)\n", home)
 	if cfg.earlyHints && !cfg.tls {
 		fmt.Fprintln(out, "note: netjet sends Early Hints over HTTP/2 only; add -tls")
+	}
+	if leaf != nil {
+		// Clicking through the browser's warning is not enough: Chrome neither caches nor
+		// takes Early Hints from a site whose certificate it does not trust.
+		spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+		fmt.Fprintf(out, "to trust this self-signed certificate, start Chrome with:\n"+
+			"  chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors-spki-list=%s %s\n",
+			base64.StdEncoding.EncodeToString(spki[:]), home)
 	}
 	if err := showLinks(ctx, client, home, out); err != nil {
 		srv.Close()

@@ -1,10 +1,10 @@
-// A module script: it lists when each resource started, relative to the page's first byte.
+// A module script: it lists how the browser came to fetch each resource. "early-hints" means
+// from the 103 Early Hints response, while the server was still building the page.
 addEventListener("load", () => {
-  const [page] = performance.getEntriesByType("navigation");
   const list = document.getElementById("timings");
   for (const r of performance.getEntriesByType("resource")) {
     const item = document.createElement("li");
-    item.textContent = `${new URL(r.name).pathname}: ${(r.startTime - page.responseStart).toFixed(1)} ms`;
+    item.textContent = `${new URL(r.name).pathname}: ${r.initiatorType}`;
     list.append(item);
   }
 });
