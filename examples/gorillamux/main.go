@@ -1,6 +1,6 @@
 // Command gorillamux adds netjet to a gorilla/mux router.
 //
-//	cd examples/routers && go run ./gorillamux -addr 127.0.0.1:8080
+//	go run ./examples/gorillamux -addr 127.0.0.1:8080
 package main
 
 import (

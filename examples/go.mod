@@ -1,4 +1,4 @@
-module github.com/netjet-go/netjet/examples/routers
+module github.com/netjet-go/netjet/examples
 
 go 1.26.8
 
@@ -15,4 +15,4 @@ require (
 	golang.org/x/net v0.62.0 // indirect
 )
 
-replace github.com/netjet-go/netjet => ../../
+replace github.com/netjet-go/netjet => ../

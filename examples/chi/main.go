@@ -1,6 +1,6 @@
 // Command chi adds netjet to a chi router with r.Use.
 //
-//	cd examples/routers && go run ./chi -addr 127.0.0.1:8080
+//	go run ./examples/chi -addr 127.0.0.1:8080
 package main
 
 import (
