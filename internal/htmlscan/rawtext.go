@@ -2,24 +2,43 @@ package htmlscan
 
 import "bytes"
 
-// rawTextTags are the elements whose text the Tokenizer reads as raw text (or RCDATA): up to
-// their end tag, nothing in it is a tag.
-var rawTextTags = [...]string{
-	"iframe", "noembed", "noframes", "noscript", "plaintext", "script", "style", "textarea",
-	"title", "xmp",
-}
-
-// rawTextTag returns the raw text element a start tag named name opens, or "".
+// rawTextTag returns the element, in lower case, whose text the Tokenizer reads as raw text
+// (or RCDATA) when a start tag is named name: up to its end tag, nothing in it is a tag.
+// It returns "" for the other elements.
 func rawTextTag(name []byte) string {
-	if len(name) < len("xmp") || len(name) > len("plaintext") {
+	var t string
+	switch len(name) {
+	case 3:
+		t = "xmp"
+	case 5:
+		t = "style"
+		if lowerASCII(name[0]) == 't' {
+			t = "title"
+		}
+	case 6:
+		t = "script"
+		if lowerASCII(name[0]) == 'i' {
+			t = "iframe"
+		}
+	case 7:
+		t = "noembed"
+	case 8:
+		switch lowerASCII(name[0]) {
+		case 't':
+			t = "textarea"
+		case 'n':
+			t = "noframes"
+			if lowerASCII(name[2]) == 's' {
+				t = "noscript"
+			}
+		}
+	case 9:
+		t = "plaintext"
+	}
+	if t == "" || !equalLower(name, t) {
 		return ""
 	}
-	for _, t := range rawTextTags {
-		if len(t) == len(name) && equalLower(name, t) {
-			return t
-		}
-	}
-	return ""
+	return t
 }
 
 // equalLower reports whether b lower-cased equals the lower-case s.

@@ -22,6 +22,7 @@ package htmlscan
 
 import (
 	"bytes"
+	"encoding/binary"
 )
 
 // TokenType is the kind of tag Next found.
@@ -57,7 +58,10 @@ func (t TokenType) String() string {
 type span struct{ start, end int }
 
 // attr is one attribute's key and value as written in the document.
-type attr struct{ key, val span }
+type attr struct {
+	key, val span
+	keyCased bool // the key holds upper case or NUL: TagName and NextAttr must rewrite it
+}
 
 // Scanner walks the tags of one document. The zero value scans an empty document.
 type Scanner struct {
@@ -69,19 +73,19 @@ type Scanner struct {
 	rawTag     string
 	allowCDATA bool
 
-	tt      TokenType
-	name    span
-	attrPos int // where NextAttr reads the next attribute
-	tagEnd  int // the index of the current tag's '>'
-
-	keys    []span // keys NextAttr returned for the current tag, to drop repeats
-	scratch []byte // rewritten names and values of the current tag
+	tt        TokenType
+	name      span
+	nameCased bool   // the name holds upper case or NUL
+	attrs     []attr // the current start tag's attributes, without empty keys
+	nextAttr  int    // the index in attrs of the attribute NextAttr looks at next
+	keyBits   uint64 // a bit per length and first byte of the keys NextAttr passed
+	scratch   []byte // rewritten names and values of the current tag
 }
 
 // Reset makes s scan doc from its beginning, reusing s's buffers. doc is read, never
 // modified, and must not be modified while s scans it.
 func (s *Scanner) Reset(doc []byte) {
-	*s = Scanner{doc: doc, keys: s.keys[:0], scratch: s.scratch[:0]}
+	*s = Scanner{doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0]}
 }
 
 // AllowCDATA sets whether <![CDATA[...]]> is a CDATA section, whose text may contain '<'
@@ -96,7 +100,7 @@ func (s *Scanner) AllowCDATA(allow bool) {
 // the slices returned for the previous tag.
 func (s *Scanner) Next() TokenType {
 	s.scratch = s.scratch[:0]
-	s.keys = s.keys[:0]
+	s.attrs, s.nextAttr, s.keyBits = s.attrs[:0], 0, 0
 	doc := s.doc
 	i := s.pos
 	switch s.rawTag {
@@ -150,123 +154,120 @@ func (s *Scanner) Next() TokenType {
 func (s *Scanner) eof() TokenType {
 	s.pos = len(s.doc)
 	s.tt = EOF
-	s.attrPos, s.tagEnd = 0, 0
+	s.attrs = s.attrs[:0]
 	return EOF
 }
 
 // readTag reads the tag whose name starts at doc[start] and reports whether it ends before
-// the document does.
+// the document does. It keeps the attributes of start tags for NextAttr.
 func (s *Scanner) readTag(start int, tt TokenType) bool {
 	doc := s.doc
 	n := start + 1
-	for n < len(doc) && byteClass[doc[n]]&nameEnd == 0 {
-		n++
+	cased := byteClass[doc[start]]
+	for ; n < len(doc); n++ {
+		c := byteClass[doc[n]]
+		if c&nameEnd != 0 {
+			break
+		}
+		cased |= c
 	}
 	if n >= len(doc) {
 		return false
 	}
-	// Attributes are parsed here only to find the '>' that ends the tag: a quoted value
-	// may hold one. NextAttr parses them again, only for the tags the caller asks about.
 	i := n
-	var last attr
 	for {
-		i = skipSpace(doc, i)
-		if i >= len(doc) {
+		if i = skipSpace(doc, i); i >= len(doc) {
 			return false
 		}
 		if doc[i] == '>' {
 			break
 		}
-		if last, i = readAttr(doc, i); i < 0 {
+		if len(s.attrs) == cap(s.attrs) {
+			s.attrs = append(s.attrs, attr{})[:len(s.attrs)]
+		}
+		s.attrs = s.attrs[:len(s.attrs)+1]
+		a := &s.attrs[len(s.attrs)-1]
+		if i = readAttr(doc, i, a); i < 0 {
 			return false
 		}
+		// End tags have attributes too, which the Tokenizer drops; parsing them still
+		// matters, as a quoted value may hold a '>'.
+		if tt == EndTag || a.key.start == a.key.end {
+			s.attrs = s.attrs[:len(s.attrs)-1]
+		}
 	}
-	s.tt, s.name, s.tagEnd, s.pos = tt, span{start, n}, i, i+1
+	s.tt, s.name, s.nameCased, s.pos = tt, span{start, n}, cased&foldable != 0, i+1
 	if tt == EndTag {
-		s.attrPos = i
 		return true
 	}
-	s.attrPos = n
-	if doc[i-1] == '/' && !s.lastValueHoldsSlash(last, i) {
+	// As in the Tokenizer, "/>" makes a tag self-closing unless the slash ends the value of
+	// the last attribute (<a href=x/>), and that attribute counts only if its key is new.
+	if doc[i-1] == '/' {
 		s.tt = SelfClosingTag
+		if last := len(s.attrs) - 1; last >= 0 && s.attrs[last].val.end == i && !s.repeated(last) {
+			s.tt = StartTag
+		}
 	}
 	s.rawTag = rawTextTag(doc[start:n])
 	return true
 }
 
-// lastValueHoldsSlash reports whether the '/' before the '>' at gt belongs to the value of
-// the tag's last attribute (<a href=x/>), which makes the tag not self-closing. As in the
-// Tokenizer, that attribute counts only when it is the first with its name.
-func (s *Scanner) lastValueHoldsSlash(last attr, gt int) bool {
-	if last.val.end != gt || last.key.start == last.key.end {
-		return false
-	}
-	for i := s.attrPos; ; {
-		i = skipSpace(s.doc, i)
-		if i == last.key.start {
-			return true
-		}
-		var a attr
-		a, i = readAttr(s.doc, i)
-		if s.sameKey(a.key, last.key) {
-			return false
-		}
-	}
-}
-
 // readAttr reads the attribute starting at doc[i], which is neither white space nor '>',
-// and returns it with the index after it, or -1 when the document ends first. A '/' there
+// into a and returns the index after it, or -1 when the document ends first. A '/' there
 // reads as an attribute with an empty key, which the Tokenizer drops.
-func readAttr(doc []byte, i int) (attr, int) {
-	var a attr
+func readAttr(doc []byte, i int, a *attr) int {
 	a.key.start = i
 	if doc[i] == '/' {
-		a.key.end, a.val = i, span{i, i}
-		return a, i + 1
+		a.key.end, a.val, a.keyCased = i, span{i, i}, false
+		return i + 1
 	}
-	i++ // the first byte belongs to the key even when it is '='
-	for i < len(doc) && byteClass[doc[i]]&keyEnd == 0 {
-		i++
+	cased := byteClass[doc[i]] // the first byte belongs to the key even when it is '='
+	for i++; i < len(doc); i++ {
+		c := byteClass[doc[i]]
+		if c&keyEnd != 0 {
+			break
+		}
+		cased |= c
 	}
 	if i >= len(doc) {
-		return a, -1
+		return -1
 	}
-	a.key.end, a.val = i, span{i, i}
+	a.key.end, a.val, a.keyCased = i, span{i, i}, cased&foldable != 0
 	if i = skipSpace(doc, i); i >= len(doc) {
-		return a, -1
+		return -1
 	}
 	switch doc[i] {
 	case '/':
-		return a, i + 1
+		return i + 1
 	case '=':
 	default:
-		return a, i // a key without a value
+		return i // a key without a value
 	}
 	if i = skipSpace(doc, i+1); i >= len(doc) {
-		return a, -1
+		return -1
 	}
 	switch q := doc[i]; q {
 	case '>':
-		return a, i
+		return i
 	case '"', '\'':
 		j := bytes.IndexByte(doc[i+1:], q)
 		if j < 0 {
-			return a, -1
+			return -1
 		}
 		a.val = span{i + 1, i + 1 + j}
-		return a, i + 2 + j
+		return i + 2 + j
 	}
 	a.val.start = i
 	for i++; i < len(doc) && byteClass[doc[i]]&unquotedEnd == 0; i++ {
 	}
 	if i >= len(doc) {
-		return a, -1
+		return -1
 	}
 	a.val.end = i
 	if doc[i] != '>' {
 		i++ // the white space ending the value
 	}
-	return a, i
+	return i
 }
 
 // TagName returns the current tag's name, lower-cased, with NUL bytes as U+FFFD. The slice
@@ -275,7 +276,7 @@ func (s *Scanner) TagName() []byte {
 	if s.tt == EOF {
 		return nil
 	}
-	return s.lower(s.name)
+	return s.lower(s.name, s.nameCased)
 }
 
 // NextAttr returns the current start tag's next attribute: its key lower-cased and its value
@@ -284,58 +285,47 @@ func (s *Scanner) TagName() []byte {
 // is false when the tag has no more attributes, and for end tags. The slices are valid until
 // the next call to Next or Reset and must not be modified.
 func (s *Scanner) NextAttr() (key, val []byte, ok bool) {
-	for s.attrPos < s.tagEnd {
-		i := skipSpace(s.doc, s.attrPos)
-		if i >= s.tagEnd {
-			s.attrPos = s.tagEnd
-			break
-		}
-		var a attr
-		a, s.attrPos = readAttr(s.doc, i)
-		if a.key.start == a.key.end || s.repeated(a.key) {
+	for s.nextAttr < len(s.attrs) {
+		k := s.nextAttr
+		s.nextAttr++
+		a := &s.attrs[k]
+		// Comparing keys only when the bits say they may be equal keeps tags with many
+		// attributes linear.
+		bit := uint64(1) << ((a.key.end - a.key.start + int(lowerASCII(s.doc[a.key.start]))) & 63)
+		if s.keyBits&bit != 0 && s.repeated(k) {
 			continue
 		}
-		s.keys = append(s.keys, a.key)
-		return s.lower(a.key), s.value(a.val), true
+		s.keyBits |= bit
+		return s.lower(a.key, a.keyCased), s.value(a.val), true
 	}
 	return nil, nil, false
 }
 
-// repeated reports whether key equals, ignoring ASCII case, a key NextAttr returned for the
-// current tag.
-func (s *Scanner) repeated(key span) bool {
-	for _, k := range s.keys {
-		if s.sameKey(k, key) {
+// repeated reports whether the key of attrs[k] equals an earlier one, ignoring ASCII case.
+func (s *Scanner) repeated(k int) bool {
+	key := s.doc[s.attrs[k].key.start:s.attrs[k].key.end]
+	for _, a := range s.attrs[:k] {
+		if a.key.end-a.key.start == len(key) && equalFold(s.doc[a.key.start:a.key.end], key) {
 			return true
 		}
 	}
 	return false
 }
 
-func (s *Scanner) sameKey(a, b span) bool {
-	if a.end-a.start != b.end-b.start {
-		return false
-	}
-	for i := range a.end - a.start {
-		if lowerASCII(s.doc[a.start+i]) != lowerASCII(s.doc[b.start+i]) {
+func equalFold(a, b []byte) bool {
+	for i := range a {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-// lower returns doc[sp] lower-cased with NUL as U+FFFD: the document itself when that changes
-// nothing, else a copy in the scratch buffer.
-func (s *Scanner) lower(sp span) []byte {
+// lower returns doc[sp] lower-cased with NUL as U+FFFD: the document itself unless cased
+// says that changes something, else a copy in the scratch buffer.
+func (s *Scanner) lower(sp span, cased bool) []byte {
 	b := s.doc[sp.start:sp.end:sp.end]
-	clean := true
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' || c == 0 {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if !cased {
 		return b
 	}
 	start := len(s.scratch)
@@ -387,13 +377,42 @@ func (s *Scanner) value(sp span) []byte {
 
 // indexValueSpecial returns the index of the first byte of v that value rewrites, or -1.
 func indexValueSpecial(v []byte) int {
-	for i, c := range v {
-		if byteClass[c]&valueSpecial != 0 {
+	if len(v) >= 32 {
+		// Most values have none of the three bytes: three vectorised searches are faster.
+		i := bytes.IndexByte(v, '&')
+		if i < 0 {
+			i = len(v)
+		}
+		if j := bytes.IndexByte(v[:i], '\r'); j >= 0 {
+			i = j
+		}
+		if j := bytes.IndexByte(v[:i], 0); j >= 0 {
+			i = j
+		}
+		if i == len(v) {
+			return -1
+		}
+		return i
+	}
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := binary.LittleEndian.Uint64(v[i:])
+		if hasZeroByte(w) || hasZeroByte(w^(ones*'\r')) || hasZeroByte(w^(ones*'&')) {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
+		if byteClass[v[i]]&valueSpecial != 0 {
 			return i
 		}
 	}
 	return -1
 }
+
+const ones = 0x0101010101010101
+
+// hasZeroByte reports whether one of the eight bytes of w is zero.
+func hasZeroByte(w uint64) bool { return (w-ones)&^w&(ones*0x80) != 0 }
 
 // skipMarkupDeclaration skips what follows "<!" at doc[i]: a comment, a doctype, a CDATA
 // section when allowed, or a bogus comment. It returns the index after it.
@@ -468,6 +487,7 @@ const (
 	keyEnd                   // white space, '/', '>', '='
 	unquotedEnd              // white space, '>'
 	valueSpecial             // what value rewrites: NUL, '\r', '&'
+	foldable                 // what lower rewrites: 'A' to 'Z', NUL
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -477,7 +497,10 @@ var byteClass = func() (t [256]uint8) {
 	t['/'] |= nameEnd | keyEnd
 	t['>'] |= nameEnd | keyEnd | unquotedEnd
 	t['='] |= keyEnd
-	t[0] |= valueSpecial
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] |= foldable
+	}
+	t[0] |= valueSpecial | foldable
 	t['\r'] |= valueSpecial
 	t['&'] |= valueSpecial
 	return t
