@@ -30,10 +30,12 @@ type hostileDoc struct {
 	want string
 }
 
-var (
-	megabyteURL = "/" + strings.Repeat("a", 1<<20)
+var megabyteURL = "/" + strings.Repeat("a", 1<<20)
 
-	hostileDocs = []hostileDoc{
+// hostileDocuments returns the hostile documents; they are built per test, not held by the
+// package, so that 25 MB of them do not sit in every other test's heap.
+func hostileDocuments() []hostileDoc {
+	return []hostileDoc{
 		// Header injection through URLs: browsers drop CR, LF and tabs from URLs; the rest is
 		// percent-encoded or, where a browser would fetch it as written, kept.
 		{"CRLF in script src", []byte("<script src=\"/a.js\r\nSet-Cookie: x=1\"></script>"),
@@ -113,7 +115,7 @@ var (
 		{"invalid UTF-8 in names", []byte("<img \xff=1 src=/x.png><\xffimg src=/no.png><link rel=\"stylesheet\xff\" href=/no.css>"),
 			"</x.png>; rel=preload; as=image"},
 	}
-)
+}
 
 func c0Controls() string {
 	var b []byte
@@ -153,7 +155,7 @@ func retainedHeap() uint64 {
 
 func TestHostileDocumentsThroughLinks(t *testing.T) {
 	p := mustPreloader(t, netjet.Options{})
-	for _, tc := range hostileDocs {
+	for _, tc := range hostileDocuments() {
 		t.Run(tc.name, func(t *testing.T) {
 			var links []netjet.Link
 			allocated := allocatedBy(func() { links = p.Links(tc.doc, hostileDocURL) })
@@ -171,6 +173,7 @@ func TestHostileDocumentsThroughLinks(t *testing.T) {
 // where Go drops a whole header value that holds a control character: the Link header must
 // arrive exactly as computed, and the body untouched.
 func TestHostileDocumentsThroughHTTP2(t *testing.T) {
+	hostileDocs := hostileDocuments()
 	srv := httptest.NewUnstartedServer(netjet.Middleware(netjet.Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i, err := strconv.Atoi(r.URL.Query().Get("case"))
 		if err != nil || i < 0 || i >= len(hostileDocs) {
