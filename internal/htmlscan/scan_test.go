@@ -3,6 +3,7 @@ package htmlscan
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -265,6 +266,34 @@ func TestCorpusPrefixes(t *testing.T) {
 		}
 	}
 	require.Greater(t, cuts, 20000)
+}
+
+// soupPieces are the bits of HTML whose combinations the tokenizer states depend on; random
+// sequences of them reach states that byte-level fuzzing finds only slowly.
+var soupPieces = []string{
+	"<", "</", "<!", "<!--", "-->", "--!>", "-", "--", "!", ">", "/>", "/", "?", " ", "\n", "\r",
+	"\t", "\f", "\v", "\x00", "=", "'", "\"", "a", "B", "x1", "href", "HREF", "src",
+	"<a", "<A", "<svg", "<math", "</svg", "</math", "<![CDATA[", "]]>", "]", "<!DOCTYPE",
+	"<script", "</script", "</SCRIPT", "script", "<style", "</style", "<title", "</title",
+	"<textarea", "</textarea", "<xmp", "</xmp", "<iframe", "</iframe", "<noscript",
+	"</noscript", "<noembed", "<noframes", "<plaintext", "&", "&amp;", "&amp", "&lt", "&#",
+	"&#x", "&#39;", "&#x80;", "&#0;", "&notin;", "&notit;", "&nGt;", "&ampx", "&amp=", ";",
+	"9", "\u00e9", "\ufffd",
+}
+
+func TestRandomSoup(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var s Scanner
+	var doc []byte
+	for range 30000 {
+		doc = doc[:0]
+		for range 1 + rng.IntN(40) {
+			doc = append(doc, soupPieces[rng.IntN(len(soupPieces))]...)
+		}
+		if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
+			t.Fatalf("%s in %q", d, doc)
+		}
+	}
 }
 
 func corpusPages(t *testing.T) []string {

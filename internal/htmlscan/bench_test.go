@@ -1,0 +1,186 @@
+package htmlscan
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+)
+
+// BenchmarkScan and BenchmarkXNetTokenizer do the full work of a tag walk on both sides:
+// every tag's name, every attribute of every start tag, and the CDATA rule of foreign
+// content. BenchmarkSpeedup also measures a walk that reads the attributes of the elements
+// with URLs to preload only, as an extraction does.
+
+// attrFilter says whose attributes a walk reads.
+type attrFilter func(name []byte) bool
+
+func everyTag([]byte) bool { return true }
+
+func preloadTag(name []byte) bool {
+	switch string(name) {
+	case "link", "script", "img", "image", "base", "source":
+		return true
+	}
+	return false
+}
+
+// walkScanner walks doc's tags with s and returns how many attributes it read.
+func walkScanner(s *Scanner, doc []byte, attrsOf attrFilter) int {
+	n, foreign := 0, 0
+	s.Reset(doc)
+	for tt := s.Next(); tt != EOF; tt = s.Next() {
+		name := s.TagName()
+		if tt != EndTag && attrsOf(name) {
+			for _, _, ok := s.NextAttr(); ok; _, _, ok = s.NextAttr() {
+				n++
+			}
+		}
+		foreign = updateForeign(foreign, tt == StartTag, tt == EndTag, name)
+		s.AllowCDATA(foreign > 0)
+	}
+	return n
+}
+
+// walkTokenizer walks doc's tags with x/net/html's Tokenizer as the reference extraction does.
+func walkTokenizer(doc []byte, attrsOf attrFilter) int {
+	n, foreign := 0, 0
+	z := html.NewTokenizer(bytes.NewReader(doc))
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return n
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, more := z.TagName()
+			if !attrsOf(name) {
+				more = false
+			}
+			for more {
+				_, _, more = z.TagAttr()
+				n++
+			}
+			foreign = updateForeign(foreign, tt == html.StartTagToken, tt == html.EndTagToken, name)
+		}
+		z.AllowCDATA(foreign > 0)
+	}
+}
+
+func updateForeign(depth int, start, end bool, name []byte) int {
+	if string(name) != "svg" && string(name) != "math" {
+		return depth
+	}
+	switch {
+	case start:
+		return depth + 1
+	case end && depth > 0:
+		return depth - 1
+	}
+	return depth
+}
+
+// benchDocs returns the median corpus page and the whole corpus.
+func benchDocs(b *testing.B) map[string][][]byte {
+	docs := benchDocsFor()
+	if docs == nil {
+		b.Skip("no corpus at " + corpusDir)
+	}
+	return docs
+}
+
+func benchDocsFor() map[string][][]byte {
+	pages, _ := filepath.Glob(filepath.Join(corpusDir, "*.html"))
+	if len(pages) == 0 {
+		return nil
+	}
+	docs := map[string][][]byte{}
+	for _, p := range pages {
+		doc, err := os.ReadFile(p)
+		if err != nil {
+			panic(err)
+		}
+		docs["corpus"] = append(docs["corpus"], doc)
+		if filepath.Base(p) == "iab-1.html" {
+			docs["median"] = [][]byte{doc}
+		}
+	}
+	return docs
+}
+
+func totalSize(docs [][]byte) int64 {
+	var n int64
+	for _, d := range docs {
+		n += int64(len(d))
+	}
+	return n
+}
+
+var benchSets = []string{"median", "corpus"}
+
+func BenchmarkScan(b *testing.B) {
+	all := benchDocs(b)
+	for _, set := range benchSets {
+		docs := all[set]
+		b.Run(set, func(b *testing.B) {
+			var s Scanner
+			b.SetBytes(totalSize(docs))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, d := range docs {
+					walkScanner(&s, d, everyTag)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkXNetTokenizer(b *testing.B) {
+	all := benchDocs(b)
+	for _, set := range benchSets {
+		docs := all[set]
+		b.Run(set, func(b *testing.B) {
+			b.SetBytes(totalSize(docs))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, d := range docs {
+					walkTokenizer(d, everyTag)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSpeedup runs both in one benchmark, alternately, and reports how many times
+// faster the scanner is, so that the ratio comes from one run on one machine state.
+func BenchmarkSpeedup(b *testing.B) {
+	all := benchDocs(b)
+	filters := []struct {
+		name    string
+		attrsOf attrFilter
+	}{{"every-attribute", everyTag}, {"preload-tags", preloadTag}}
+	for _, set := range benchSets {
+		docs := all[set]
+		for _, f := range filters {
+			b.Run(set+"/"+f.name, func(b *testing.B) {
+				var s Scanner
+				var scan, tokenize time.Duration
+				for b.Loop() {
+					start := time.Now()
+					for _, d := range docs {
+						walkScanner(&s, d, f.attrsOf)
+					}
+					mid := time.Now()
+					for _, d := range docs {
+						walkTokenizer(d, f.attrsOf)
+					}
+					scan += mid.Sub(start)
+					tokenize += time.Since(mid)
+				}
+				b.ReportMetric(float64(tokenize)/float64(scan), "x-speedup")
+			})
+		}
+	}
+}
