@@ -2,6 +2,7 @@ package netjet
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -164,10 +165,22 @@ func (e *element) set(id attrID, v []byte) {
 
 func (e *element) present(id attrID) bool { return e.has&(1<<id) != 0 }
 
-// lower returns the attribute trimmed of ASCII white space and lower-cased, for enumerated
-// attributes such as rel, as, type and loading.
+// asciiSpace is white space to HTML. Other spaces, such as U+00A0, are content.
+const asciiSpace = " \t\n\f\r"
+
+// lower returns the attribute trimmed of ASCII white space and ASCII lower-cased, for
+// enumerated attributes such as rel, as, type and loading. HTML compares them ASCII
+// case-insensitively: the Kelvin sign is no "k" to a browser, as strings.ToLower would make it.
 func (e *element) lower(id attrID) string {
-	return strings.ToLower(strings.Trim(string(e.vals[id]), " \t\n\f\r"))
+	v := bytes.Trim(e.vals[id], asciiSpace)
+	b := make([]byte, len(v))
+	for i, c := range v {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return string(b)
 }
 
 // str returns the attribute as written.
@@ -185,10 +198,22 @@ const (
 	tagBase
 	tagPicture
 	tagSource
+	tagBreakout // an HTML start tag that ends SVG or MathML content
+
+	// The elements whose content is not the document's own: collector.open holds them.
 	tagTemplate
 	tagSVG
 	tagMath
-	tagBreakout // an HTML start tag that ends SVG or MathML content
+	// SVG's HTML integration points: their content is HTML again, though still inside <svg>.
+	tagForeignObject
+	tagDesc
+	tagTitle // in HTML, the document's title, which matters to nobody here
+	// MathML's text integration points, likewise.
+	tagMI
+	tagMO
+	tagMN
+	tagMS
+	tagMText
 )
 
 func lookupTag(name []byte) tagID {
@@ -213,6 +238,22 @@ func lookupTag(name []byte) tagID {
 		return tagSVG
 	case "math":
 		return tagMath
+	case "foreignobject":
+		return tagForeignObject
+	case "desc":
+		return tagDesc
+	case "title":
+		return tagTitle
+	case "mi":
+		return tagMI
+	case "mo":
+		return tagMO
+	case "mn":
+		return tagMN
+	case "ms":
+		return tagMS
+	case "mtext":
+		return tagMText
 	case "b", "big", "blockquote", "body", "br", "center", "code", "dd", "div", "dl", "dt",
 		"em", "embed", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr", "i", "li", "listing",
 		"menu", "meta", "nobr", "ol", "p", "pre", "ruby", "s", "small", "span", "strong",
@@ -228,21 +269,30 @@ type collector struct {
 	kinds     Kind
 	maxLinks  int // per class; negative: no limit
 	maxImages int // images without fetchpriority=high; negative: no limit
-	docURL    string
+	// maxURLBytes is Options.MaxHeaderBytes: a link with a longer URL or srcset can never go
+	// out. 0 or negative: no limit.
+	maxURLBytes int
+	docURL      string
 
-	base      string // the first <base href>, resolved against docURL
-	baseSeen  bool
-	haveBase  bool
-	template  int // depth of <template> elements: their content is inert
-	foreign   int // depth of <svg> and <math> elements
+	base     string // the first <base href>, resolved against docURL
+	baseSeen bool
+	haveBase bool
+	// open holds the open elements whose content is skipped, innermost last: <template>
+	// (inert), <svg> and <math> (foreign content), and their integration points such as
+	// <foreignObject> (HTML again, but still inside <svg>). Only the innermost decides how
+	// the next tag is read.
+	open      []tagID
 	inPicture bool
 	sources   bool // the current <picture> has a <source>: its <img> may not be the one fetched
 
 	classes    [numClasses][]Link
-	images     int // collected images without fetchpriority=high
+	cut        [numClasses]bool // the class met a link too long for any header: see tooLong
+	images     int              // collected images without fetchpriority=high
 	highImages int
-	count      int
-	seen       map[string]struct{} // URLs collected, once count outgrows a linear search
+	// The URLs collected, resolved against docURL, so that one URL spelled two ways
+	// ("app.css" and "/blog/app.css" in /blog/post) goes out once: keys while few, then seen.
+	keys []string
+	seen map[string]struct{}
 }
 
 func newCollector(kinds Kind, maxLinks, maxImages int, docURL string) *collector {
@@ -259,6 +309,9 @@ func (c *collector) done() bool {
 		return true
 	}
 	for cl := classStyle; cl < numClasses; cl++ {
+		if c.cut[cl] {
+			return true // nothing after it goes out
+		}
 		if !c.classFull(cl) {
 			return false
 		}
@@ -280,6 +333,8 @@ func (c *collector) classFull(cl linkClass) bool {
 // which MaxImages does not count.
 func (c *collector) room(cl linkClass, high bool) bool {
 	switch {
+	case c.cut[cl]:
+		return false
 	case cl != classImage:
 		return c.maxLinks < 0 || len(c.classes[cl]) < c.maxLinks
 	case high:
@@ -291,34 +346,41 @@ func (c *collector) room(cl linkClass, high bool) bool {
 
 var classKind = [numClasses]Kind{Styles, Scripts, Hints, Scripts, Images}
 
+// inForeignContent reports whether the innermost open element is <svg> or <math>: the next
+// tag is an SVG or MathML element, in which <script>, <style> and <title> hold markup, not
+// raw text, and <![CDATA[ starts a CDATA section.
+func (c *collector) inForeignContent() bool {
+	if len(c.open) == 0 {
+		return false
+	}
+	top := c.open[len(c.open)-1]
+	return top == tagSVG || top == tagMath
+}
+
+// inTemplate reports whether the innermost open element is a <template>.
+func (c *collector) inTemplate() bool {
+	return len(c.open) > 0 && c.open[len(c.open)-1] == tagTemplate
+}
+
 // start handles a start tag.
 func (c *collector) start(tag tagID, e *element, selfClosing bool) {
-	if c.foreign > 0 {
-		switch tag {
-		case tagSVG, tagMath:
-			if !selfClosing {
-				c.foreign++
-			}
-			return
-		case tagImg, tagBreakout:
-			c.foreign = 0 // the HTML parser leaves foreign content here
-		default:
-			return
-		}
-	}
-	if c.template > 0 {
-		if tag == tagTemplate {
-			c.template++
-		}
+	if c.inForeignContent() && !c.foreignStart(tag, selfClosing) {
 		return
 	}
 	switch tag {
 	case tagTemplate:
-		c.template++ // <template/> opens a template too: the slash means nothing in HTML
+		c.open = append(c.open, tag) // <template/> opens a template too: the slash means nothing in HTML
+		return
 	case tagSVG, tagMath:
 		if !selfClosing {
-			c.foreign++
+			c.open = append(c.open, tag)
 		}
+		return
+	}
+	if len(c.open) > 0 {
+		return
+	}
+	switch tag {
 	case tagBase:
 		c.baseElement(e)
 	case tagLink:
@@ -336,18 +398,46 @@ func (c *collector) start(tag tagID, e *element, selfClosing bool) {
 	}
 }
 
-// end handles an end tag.
-func (c *collector) end(tag tagID) {
+// foreignStart handles a start tag in SVG or MathML content, and reports whether the tag
+// ended that content and is to be handled as HTML.
+func (c *collector) foreignStart(tag tagID, selfClosing bool) bool {
+	root := c.open[len(c.open)-1]
 	switch {
-	case c.foreign > 0:
-		if tag == tagSVG || tag == tagMath {
-			c.foreign--
+	case tag == tagImg || tag == tagBreakout:
+		// The HTML parser closes SVG and MathML elements up to the nearest HTML content.
+		for c.inForeignContent() {
+			c.open = c.open[:len(c.open)-1]
 		}
-	case c.template > 0:
-		if tag == tagTemplate {
-			c.template--
+		return true
+	case selfClosing:
+	case tag == tagSVG || tag == tagMath,
+		root == tagSVG && (tag == tagForeignObject || tag == tagDesc || tag == tagTitle),
+		root == tagMath && tag >= tagMI && tag <= tagMText:
+		c.open = append(c.open, tag)
+	}
+	return false
+}
+
+// maxEndTagSearch bounds how far down the open elements an end tag looks for its element, so
+// that hostile nesting costs linear time. An end tag given up on leaves content skipped.
+const maxEndTagSearch = 64
+
+// end handles an end tag. Like the HTML parser, it closes the innermost open element of its
+// name, and everything inside it, but nothing outside the innermost template.
+func (c *collector) end(tag tagID) {
+	if tag >= tagTemplate {
+		for i := len(c.open) - 1; i >= 0 && i >= len(c.open)-maxEndTagSearch; i-- {
+			if c.open[i] == tag {
+				c.open = c.open[:i]
+				return
+			}
+			if c.open[i] == tagTemplate {
+				return
+			}
 		}
-	case tag == tagPicture:
+		return
+	}
+	if tag == tagPicture && len(c.open) == 0 {
 		c.inPicture, c.sources = false, false
 	}
 }
@@ -374,11 +464,11 @@ func (c *collector) linkElement(e *element) {
 		if c.kinds&Styles == 0 || hasToken(rel, "alternate") || e.present(attrDisabled) {
 			return
 		}
-		media := strings.TrimSpace(e.str(attrMedia))
-		if strings.EqualFold(media, "print") {
+		media := string(bytes.Trim(e.vals[attrMedia], asciiSpace))
+		switch e.lower(attrMedia) {
+		case "print":
 			return
-		}
-		if strings.EqualFold(media, "all") {
+		case "all":
 			media = ""
 		}
 		if t := e.lower(attrType); t != "" && t != "text/css" {
@@ -395,11 +485,14 @@ func (c *collector) linkElement(e *element) {
 		if !preloadDestinations[as] {
 			return // a preload without a valid as is not fetched by browsers
 		}
+		if c.tooLong(classHint, false, e.vals[attrImageSrcset]) {
+			return
+		}
 		l := Link{
 			Rel: "preload", As: as, Type: e.str(attrType), Media: e.str(attrMedia),
 			CrossOrigin: crossOrigin(e), Integrity: e.str(attrIntegrity),
 			FetchPriority: fetchPriority(e), ReferrerPolicy: referrerPolicy(e),
-			ImageSrcset: e.str(attrImageSrcset), ImageSizes: e.str(attrImageSizes), Kind: Hints,
+			ImageSrcset: c.srcset(e.vals[attrImageSrcset]), ImageSizes: e.str(attrImageSizes), Kind: Hints,
 		}
 		if as == "font" && l.CrossOrigin == "" {
 			l.CrossOrigin = "anonymous" // fonts are always fetched in CORS mode
@@ -428,6 +521,9 @@ func (c *collector) scriptElement(e *element) {
 	case t == "module":
 		// as=script would not match the module fetch, and the script would download twice.
 		l.Rel = "modulepreload"
+		if l.CrossOrigin == "anonymous" {
+			l.CrossOrigin = "" // a module is fetched in CORS mode anyway: only credentials differ
+		}
 		c.add(classLaterScript, e.vals[attrSrc], l)
 	case (t == "" || javaScriptTypes[t]) && !e.present(attrNoModule):
 		l.Rel, l.As = "preload", "script"
@@ -444,25 +540,28 @@ func (c *collector) imgElement(e *element) {
 		return
 	}
 	prio := fetchPriority(e)
-	if prio == "low" {
+	if prio == "low" || c.tooLong(classImage, prio == "high", e.vals[attrSrcset]) {
 		return
 	}
-	c.add(classImage, e.vals[attrSrc], Link{
+	l := Link{
 		Rel: "preload", As: "image", CrossOrigin: crossOrigin(e), FetchPriority: prio,
-		ReferrerPolicy: referrerPolicy(e), ImageSrcset: e.str(attrSrcset), ImageSizes: e.str(attrSizes),
-		Kind: Images,
-	})
+		ReferrerPolicy: referrerPolicy(e), ImageSrcset: c.srcset(e.vals[attrSrcset]), Kind: Images,
+	}
+	if l.ImageSrcset != "" {
+		l.ImageSizes = e.str(attrSizes) // sizes means nothing without srcset
+	}
+	c.add(classImage, e.vals[attrSrc], l)
 }
 
 // add appends a link to its class unless its URL is unusable, already collected, or the
 // class is full. The first occurrence of a URL wins.
 func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 	high := class == classImage && l.FetchPriority == "high"
-	if !c.room(class, high) {
+	if !c.room(class, high) || c.tooLong(class, high, rawURL) {
 		return
 	}
 	u, ok := c.resolve(rawURL)
-	if !ok || c.collected(u) {
+	if !ok || c.collected(c.dedupKey(u)) {
 		return
 	}
 	l.URL = u
@@ -475,33 +574,58 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 	}
 }
 
-// collected reports whether u was collected before, and remembers it.
-func (c *collector) collected(u string) bool {
-	const linearMax = 32
-	if c.seen == nil {
-		for _, ls := range c.classes {
-			for i := range ls {
-				if ls[i].URL == u {
-					return true
-				}
-			}
+// tooLong reports whether attribute v, a URL or a srcset, makes the class's next link longer
+// than any header may be, and then cuts the class there: the header stops before the first
+// link that does not fit, so nothing after it may go out. Seeing this before v is copied,
+// resolved and escaped saves a megabyte attribute from being copied only to be dropped.
+func (c *collector) tooLong(class linkClass, high bool, v []byte) bool {
+	if c.maxURLBytes <= 0 || len(v) <= c.maxURLBytes || !c.room(class, high) {
+		return false
+	}
+	kept := 0 // the bytes no cleaning removes: the header needs at least as many
+	for _, b := range v {
+		if b > ' ' {
+			kept++
 		}
-		c.count++
-		if c.count > linearMax {
+	}
+	if kept <= c.maxURLBytes {
+		return false
+	}
+	c.cut[class] = true
+	return true
+}
+
+// dedupKey returns the URL u names, as far as the document's URL tells. The link itself
+// keeps u as it is: the header resolves it against the response's URL, which a proxy in
+// front may spell otherwise than docURL.
+func (c *collector) dedupKey(u string) string {
+	if c.docURL == "" {
+		return u
+	}
+	return urlref.Resolve(c.docURL, u)
+}
+
+// collected reports whether key was collected before, and remembers it.
+func (c *collector) collected(key string) bool {
+	const linearMax = 32 // a small page needs no map
+	if c.seen == nil {
+		if slices.Contains(c.keys, key) {
+			return true
+		}
+		c.keys = append(c.keys, key)
+		if len(c.keys) > linearMax {
 			c.seen = make(map[string]struct{}, 2*linearMax)
-			for _, ls := range c.classes {
-				for i := range ls {
-					c.seen[ls[i].URL] = struct{}{}
-				}
+			for _, k := range c.keys {
+				c.seen[k] = struct{}{}
 			}
-			c.seen[u] = struct{}{}
+			c.keys = nil
 		}
 		return false
 	}
-	if _, ok := c.seen[u]; ok {
+	if _, ok := c.seen[key]; ok {
 		return true
 	}
-	c.seen[u] = struct{}{}
+	c.seen[key] = struct{}{}
 	return false
 }
 
@@ -512,12 +636,71 @@ func (c *collector) resolve(raw []byte) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	return string(c.appendResolved(nil, u)), true
+}
+
+func isC0OrSpace(r rune) bool { return r <= ' ' }
+
+// appendResolved appends u resolved against the base and escaped for the header.
+func (c *collector) appendResolved(b []byte, u string) []byte {
 	if c.haveBase {
 		u = urlref.Resolve(c.base, u)
 	}
+	return appendEscapedURL(b, u)
+}
+
+// srcset rewrites a srcset attribute for imagesrcset: every candidate's URL is resolved and
+// escaped as the element's own URL is, because the header's URLs resolve against the
+// response, not the <base>, and a browser must pick the very file the element will. The
+// candidates are split as the HTML standard's srcset parser splits them.
+func (c *collector) srcset(raw []byte) string {
+	s := string(raw)
 	var b []byte
-	b = appendEscapedURL(b, u)
-	return string(b), true
+	for {
+		s = strings.TrimLeft(s, asciiSpace+",")
+		if s == "" {
+			break
+		}
+		end := strings.IndexAny(s, asciiSpace)
+		if end < 0 {
+			end = len(s)
+		}
+		u, descriptors := s[:end], ""
+		s = s[end:]
+		if trimmed := strings.TrimRight(u, ","); len(trimmed) < len(u) {
+			u = trimmed // a URL ending in commas has no descriptors
+		} else {
+			descriptors, s = cutCandidate(s)
+		}
+		if len(b) > 0 {
+			b = append(b, ", "...)
+		}
+		b = c.appendResolved(b, u)
+		if descriptors = strings.Trim(descriptors, asciiSpace); descriptors != "" {
+			b = append(b, ' ')
+			b = append(b, descriptors...)
+		}
+	}
+	return string(b)
+}
+
+// cutCandidate splits the descriptors of one srcset candidate from the candidates after it,
+// at the first comma outside parentheses.
+func cutCandidate(s string) (descriptors, rest string) {
+	inParens := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			inParens = true
+		case ')':
+			inParens = false
+		case ',':
+			if !inParens {
+				return s[:i], s[i+1:]
+			}
+		}
+	}
+	return s, ""
 }
 
 // cleanURL strips what browsers strip from a URL attribute (leading and trailing C0 controls
@@ -525,7 +708,7 @@ func (c *collector) resolve(raw []byte) (string, bool) {
 // fragment-only, other schemes than http and https (data:, blob:, javascript:, about:), or
 // a backslash, which browsers and servers do not agree on.
 func cleanURL(raw []byte) (string, bool) {
-	raw = bytes.TrimFunc(raw, func(r rune) bool { return r <= ' ' })
+	raw = bytes.TrimFunc(raw, isC0OrSpace)
 	if len(raw) == 0 || raw[0] == '#' || bytes.IndexByte(raw, '\\') >= 0 {
 		return "", false
 	}
@@ -546,7 +729,8 @@ func cleanURL(raw []byte) (string, bool) {
 	return u, true
 }
 
-// links returns the collected links in the order they go out, at most maxLinks of them.
+// links returns the collected links in the order they go out, at most maxLinks of them, and
+// none after a cut.
 func (c *collector) links() []Link {
 	n := 0
 	for _, ls := range c.classes {
@@ -556,12 +740,15 @@ func (c *collector) links() []Link {
 		n = c.maxLinks
 	}
 	out := make([]Link, 0, n)
-	for _, ls := range c.classes {
+	for cl, ls := range c.classes {
 		for _, l := range ls {
 			if len(out) == n {
 				return out
 			}
 			out = append(out, l)
+		}
+		if c.cut[cl] {
+			break
 		}
 	}
 	return out
@@ -577,6 +764,9 @@ func (c *collector) extract(doc []byte) {
 		case html.ErrorToken:
 			return
 		case html.StartTagToken, html.SelfClosingTagToken:
+			if c.inForeignContent() {
+				z.NextIsNotRawText() // an SVG <style> or <title> holds markup, which may end the <svg>
+			}
 			name, more := z.TagName()
 			tag := lookupTag(name)
 			if tag == tagOther {
@@ -596,19 +786,22 @@ func (c *collector) extract(doc []byte) {
 			c.end(lookupTag(name))
 		}
 		// CDATA sections exist only in SVG and MathML; elsewhere <![CDATA[ is a comment.
-		z.AllowCDATA(c.foreign > 0)
+		z.AllowCDATA(len(c.open) > 0 && !c.inTemplate())
 	}
 }
 
-// hasToken reports whether the space-separated list s holds tok.
+// hasToken reports whether the list s, separated by ASCII white space as HTML separates
+// tokens, holds tok.
 func hasToken(s, tok string) bool {
-	for _, f := range strings.Fields(s) {
+	for f := range strings.FieldsFuncSeq(s, isASCIISpace) {
 		if f == tok {
 			return true
 		}
 	}
 	return false
 }
+
+func isASCIISpace(r rune) bool { return strings.ContainsRune(asciiSpace, r) }
 
 // crossOrigin returns the CORS mode of an element's crossorigin attribute: an empty or
 // invalid value means anonymous, as in HTML.
