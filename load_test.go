@@ -390,11 +390,13 @@ func TestLoadManyClientsOneMiddleware(t *testing.T) {
 	h2Transport := h2.Client().Transport.(*http.Transport)
 	h2Transport.DisableCompression = true
 
+	// A request that hangs fails on its own instead of holding the whole test.
+	const requestTimeout = 30 * time.Second
 	clients := []*loadClient{}
 	for i := 0; i < loadClientsPerProtocol; i++ {
 		clients = append(clients,
-			&loadClient{site: site, client: &http.Client{Transport: h1Transport}, base: h1.URL},
-			&loadClient{site: site, client: h2.Client(), base: h2.URL, http2: true})
+			&loadClient{site: site, client: &http.Client{Transport: h1Transport, Timeout: requestTimeout}, base: h1.URL},
+			&loadClient{site: site, client: &http.Client{Transport: h2Transport, Timeout: requestTimeout}, base: h2.URL, http2: true})
 	}
 
 	sampler := sampleHeap(5 * time.Millisecond)
