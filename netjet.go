@@ -291,11 +291,15 @@ func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
 	if w.contentLength >= 0 && int64(len(buf)+len(b)) > w.contentLength {
 		return 0, http.ErrContentLength // what net/http answers, so the handler sees the same
 	}
-	if len(buf)+len(b) > w.p.opts.MaxBufferBytes {
+	if room := w.p.opts.MaxBufferBytes - len(buf); len(b) > room {
+		// Fill the buffer before sending it: a page written in one large Write has its
+		// links at its start, and they would be lost with an empty buffer.
+		*w.buf = append(buf, b[:room]...)
 		if err := w.sendBuffered(false); err != nil {
 			return 0, err
 		}
-		return w.rw.Write(b)
+		n, err := w.rw.Write(b[room:])
+		return room + n, err
 	}
 	*w.buf = append(buf, b...)
 	if w.sniff && len(*w.buf) >= sniffLen && !sniffsAsHTML(*w.buf) {
@@ -374,7 +378,7 @@ func (w *preloadWriter) Flush() { _ = w.FlushError() }
 // Hijack hands the connection to the handler. As net/http does, a status and body written
 // before it are sent first; nothing is written after it.
 func (w *preloadWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := w.rw.(http.Hijacker)
+	hj, ok := hijacker(w.rw)
 	if !ok {
 		return nil, nil, fmt.Errorf("netjet: %T cannot hijack: %w", w.rw, http.ErrNotSupported)
 	}
@@ -388,6 +392,23 @@ func (w *preloadWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.state = stateHijacked
 	}
 	return conn, brw, err
+}
+
+// hijacker finds the Hijacker beneath rw the way http.ResponseController does, through the
+// Unwrap methods of outer middleware, so that netjet never hides a connection that an outer
+// wrapper lets through. It finds it before any held status is sent: a handler told that
+// hijacking is not supported can still answer normally.
+func hijacker(rw http.ResponseWriter) (http.Hijacker, bool) {
+	for {
+		if hj, ok := rw.(http.Hijacker); ok {
+			return hj, true
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil, false
+		}
+		rw = u.Unwrap()
+	}
 }
 
 // ReadFrom keeps the fast path of the writer underneath (sendfile for http.FileServer) for
