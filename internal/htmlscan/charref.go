@@ -1,7 +1,8 @@
 package htmlscan
 
 import (
-	"strings"
+	"bytes"
+	"io"
 	"sync"
 	"unicode/utf8"
 
@@ -105,6 +106,8 @@ type namedRefCache struct {
 	mu      sync.RWMutex
 	decoded map[string]string // name (with its ';', if any) -> text, "" for no reference
 	unknown int
+
+	tokenizer referenceTokenizer
 }
 
 // lookup returns the text of the named reference "&" + name in an attribute value, where
@@ -116,27 +119,76 @@ func (c *namedRefCache) lookup(name []byte) (string, bool) {
 	if ok {
 		return text, text != ""
 	}
-	text = decodeWithTokenizer(string(name))
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if text, ok := c.decoded[string(name)]; ok {
+		return text, text != ""
+	}
+	text = c.tokenizer.decode(name)
 	if text != "" || c.unknown < maxUnknownRefs {
-		if _, ok := c.decoded[string(name)]; !ok && text == "" {
+		if text == "" {
 			c.unknown++
 		}
 		c.decoded[string(name)] = text
 	}
-	c.mu.Unlock()
 	return text, text != ""
 }
 
-// decodeWithTokenizer returns the Tokenizer's decoding of the value "&" + name, or "" when
-// it leaves it as it is. Nothing follows the name in that value, so an '=' after it
-// (handled by the caller) cannot change the answer.
-func decodeWithTokenizer(name string) string {
-	z := html.NewTokenizer(strings.NewReader(`<a v="&` + name + `">`))
-	z.Next()
+// referenceTokenizer decodes names with one long-lived Tokenizer fed one tag at a time, so
+// that a name not seen before costs about what it costs the Tokenizer itself. The cache's
+// lock guards it.
+type referenceTokenizer struct {
+	z    *html.Tokenizer
+	feed tagFeed
+	tag  []byte
+}
+
+// maxFedName bounds the names the long-lived Tokenizer reads, which keeps its buffer small.
+const maxFedName = 64
+
+// decode returns the Tokenizer's decoding of the attribute value "&" + name, or "" when it
+// leaves the value as it is. Nothing follows the name in that value, so an '=' after it
+// (which the caller handles) cannot change the answer.
+func (r *referenceTokenizer) decode(name []byte) string {
+	r.tag = append(append(append(r.tag[:0], `<a v="&`...), name...), `">`...)
+	if len(name) <= maxFedName {
+		if r.z == nil {
+			r.z = html.NewTokenizer(&r.feed)
+		}
+		r.feed.pending = r.tag
+		if val, ok := firstValue(r.z); ok && len(r.feed.pending) == 0 {
+			return decoded(val, name)
+		}
+		r.z = nil // the tag did not read as expected: never reuse that Tokenizer
+	}
+	val, _ := firstValue(html.NewTokenizer(bytes.NewReader(r.tag)))
+	return decoded(val, name)
+}
+
+func firstValue(z *html.Tokenizer) ([]byte, bool) {
+	if z.Next() != html.StartTagToken {
+		return nil, false
+	}
 	_, val, _ := z.TagAttr()
-	if string(val) == "&"+name {
+	return val, true
+}
+
+func decoded(val, name []byte) string {
+	if len(val) == len(name)+1 && val[0] == '&' && bytes.Equal(val[1:], name) {
 		return ""
 	}
 	return string(val)
+}
+
+// tagFeed hands a Tokenizer the tags to read. The Tokenizer reads past a tag's '>' only
+// on its next Next call, by which time the next tag is here.
+type tagFeed struct{ pending []byte }
+
+func (f *tagFeed) Read(p []byte) (int, error) {
+	if len(f.pending) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, f.pending)
+	f.pending = f.pending[n:]
+	return n, nil
 }

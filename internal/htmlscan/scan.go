@@ -75,17 +75,22 @@ type Scanner struct {
 
 	tt        TokenType
 	name      span
-	nameCased bool   // the name holds upper case or NUL
-	attrs     []attr // the current start tag's attributes, without empty keys
-	nextAttr  int    // the index in attrs of the attribute NextAttr looks at next
-	keyBits   uint64 // a bit per length and first byte of the keys NextAttr passed
-	scratch   []byte // rewritten names and values of the current tag
+	nameCased bool                // the name holds upper case or NUL
+	attrs     []attr              // the current start tag's attributes, without empty keys
+	nextAttr  int                 // the index in attrs of the attribute NextAttr looks at next
+	keyBits   uint64              // a bit per length and first byte of the keys NextAttr passed
+	manyKeys  map[string]struct{} // the keys NextAttr passed, lower-cased, in tags with many
+	keyBuf    []byte              // a key lower-cased for manyKeys
+	scratch   []byte              // rewritten names and values of the current tag
 }
 
 // Reset makes s scan doc from its beginning, reusing s's buffers. doc is read, never
 // modified, and must not be modified while s scans it.
 func (s *Scanner) Reset(doc []byte) {
-	*s = Scanner{doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0]}
+	if len(s.manyKeys) > 0 {
+		clear(s.manyKeys)
+	}
+	*s = Scanner{doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0], manyKeys: s.manyKeys, keyBuf: s.keyBuf}
 }
 
 // AllowCDATA sets whether <![CDATA[...]]> is a CDATA section, whose text may contain '<'
@@ -100,6 +105,9 @@ func (s *Scanner) AllowCDATA(allow bool) {
 // the slices returned for the previous tag.
 func (s *Scanner) Next() TokenType {
 	s.scratch = s.scratch[:0]
+	if len(s.manyKeys) > 0 {
+		clear(s.manyKeys)
+	}
 	s.attrs, s.nextAttr, s.keyBits = s.attrs[:0], 0, 0
 	doc := s.doc
 	i := s.pos
@@ -204,7 +212,7 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 	// the last attribute (<a href=x/>), and that attribute counts only if its key is new.
 	if doc[i-1] == '/' {
 		s.tt = SelfClosingTag
-		if last := len(s.attrs) - 1; last >= 0 && s.attrs[last].val.end == i && !s.repeated(last) {
+		if last := len(s.attrs) - 1; last >= 0 && s.attrs[last].val.end == i && !s.repeatedBefore(last) {
 			s.tt = StartTag
 		}
 	}
@@ -288,21 +296,61 @@ func (s *Scanner) NextAttr() (key, val []byte, ok bool) {
 	for s.nextAttr < len(s.attrs) {
 		k := s.nextAttr
 		s.nextAttr++
-		a := &s.attrs[k]
-		// Comparing keys only when the bits say they may be equal keeps tags with many
-		// attributes linear.
-		bit := uint64(1) << ((a.key.end - a.key.start + int(lowerASCII(s.doc[a.key.start]))) & 63)
-		if s.keyBits&bit != 0 && s.repeated(k) {
+		if s.passedKey(k) {
 			continue
 		}
-		s.keyBits |= bit
+		a := &s.attrs[k]
 		return s.lower(a.key, a.keyCased), s.value(a.val), true
 	}
 	return nil, nil, false
 }
 
-// repeated reports whether the key of attrs[k] equals an earlier one, ignoring ASCII case.
-func (s *Scanner) repeated(k int) bool {
+// fewAttrs is the number of attributes up to which passedKey compares keys one by one.
+const fewAttrs = 16
+
+// passedKey reports whether the key of attrs[k] equals, ignoring ASCII case, the key of an
+// attribute NextAttr passed before, as it passes them in order.
+func (s *Scanner) passedKey(k int) bool {
+	key := s.doc[s.attrs[k].key.start:s.attrs[k].key.end]
+	if k < fewAttrs {
+		// Comparing keys only when they may be equal keeps the usual tag cheap.
+		bit := uint64(1) << ((len(key) + int(lowerASCII(key[0]))) & 63)
+		if s.keyBits&bit == 0 {
+			s.keyBits |= bit
+			return false
+		}
+		return s.repeatedBefore(k)
+	}
+	// A tag can have any number of attributes: a map keeps it linear.
+	if k == fewAttrs {
+		if s.manyKeys == nil {
+			s.manyKeys = make(map[string]struct{})
+		}
+		for _, a := range s.attrs[:k] {
+			s.manyKeys[string(s.lowerKey(a.key))] = struct{}{}
+		}
+	}
+	lowered := s.lowerKey(s.attrs[k].key)
+	if _, ok := s.manyKeys[string(lowered)]; ok {
+		return true
+	}
+	s.manyKeys[string(lowered)] = struct{}{}
+	return false
+}
+
+// lowerKey returns the key at sp lower-cased, as the Tokenizer compares keys (NUL stays
+// NUL), in a buffer the next call reuses.
+func (s *Scanner) lowerKey(sp span) []byte {
+	s.keyBuf = s.keyBuf[:0]
+	for _, c := range s.doc[sp.start:sp.end] {
+		s.keyBuf = append(s.keyBuf, lowerASCII(c))
+	}
+	return s.keyBuf
+}
+
+// repeatedBefore reports whether the key of attrs[k] equals the key of an earlier
+// attribute, ignoring ASCII case.
+func (s *Scanner) repeatedBefore(k int) bool {
 	key := s.doc[s.attrs[k].key.start:s.attrs[k].key.end]
 	for _, a := range s.attrs[:k] {
 		if a.key.end-a.key.start == len(key) && equalFold(s.doc[a.key.start:a.key.end], key) {
@@ -438,15 +486,20 @@ func (s *Scanner) skipMarkupDeclaration(i int) int {
 // index after the comment. As in the Tokenizer, the comment ends at the first '>' that
 // follows "--" or "--!" or only dashes: "<!-->" and "<!--->" are whole comments.
 func skipComment(doc []byte, start int) int {
-	for i := start; ; {
+	i := start
+	for i < len(doc) && doc[i] == '-' {
+		i++
+	}
+	if i < len(doc) && doc[i] == '>' {
+		return i + 1
+	}
+	for {
 		j := bytes.IndexByte(doc[i:], '>')
 		if j < 0 {
 			return len(doc)
 		}
 		gt := i + j
-		text := doc[start:gt]
-		if len(bytes.TrimLeft(text, "-")) == 0 || bytes.HasSuffix(text, []byte("--")) ||
-			bytes.HasSuffix(text, []byte("--!")) {
+		if text := doc[start:gt]; bytes.HasSuffix(text, []byte("--")) || bytes.HasSuffix(text, []byte("--!")) {
 			return gt + 1
 		}
 		i = gt + 1

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
@@ -293,6 +295,75 @@ func TestRandomSoup(t *testing.T) {
 		if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
 			t.Fatalf("%s in %q", d, doc)
 		}
+	}
+}
+
+// TestCharRefNames checks named references of every shape, each name first unseen and then
+// cached, against the Tokenizer.
+func TestCharRefNames(t *testing.T) {
+	names := []string{"amp", "AMP", "lt", "gt", "quot", "nbsp", "copy", "reg", "hellip", "notin",
+		"notit", "not", "nGt", "fjlig", "CounterClockwiseContourIntegral", "ampx", "am", "a", "1",
+		"x41", "zzz", strings.Repeat("amp", 40)}
+	var s Scanner
+	for _, name := range names {
+		for _, suffix := range []string{"", ";", "=", ";=", "x", "&", " "} {
+			doc := []byte(`<a v="&` + name + suffix + `" w=&` + name + suffix + `>`)
+			requireSameTags(t, &s, doc)
+			requireSameTags(t, &s, doc)
+		}
+	}
+}
+
+// TestCharRefsConcurrently decodes references from several goroutines, for the race
+// detector: the cache and the Tokenizer behind it are shared.
+func TestCharRefsConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			var s Scanner
+			for i := range 200 {
+				doc := fmt.Appendf(nil, `<a v="&amp;&x%d_%d;&notin;&nbsp">`, g, i)
+				if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
+					t.Errorf("%s in %q", d, doc)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestAdversarialInputsStayLinear checks documents made to be slow: none may take the
+// scanner much longer than it takes the Tokenizer, which is linear. (Quadratic work takes
+// a hundred times longer on these; the margin is for the race detector and busy machines.)
+func TestAdversarialInputsStayLinear(t *testing.T) {
+	var manyAttrs, manyRefs bytes.Buffer
+	manyAttrs.WriteString("<a")
+	manyRefs.WriteString(`<a v="`)
+	for i := range 50000 {
+		fmt.Fprintf(&manyAttrs, " k%06d=v", i) // same length and first byte: a bloom filter cannot tell
+		fmt.Fprintf(&manyRefs, "&r%d;", i)
+	}
+	manyAttrs.WriteString(">")
+	manyRefs.WriteString(`">`)
+	docs := map[string][]byte{
+		"many attributes": manyAttrs.Bytes(),
+		"many names":      manyRefs.Bytes(),
+		"dashes and >":    []byte("<!--" + strings.Repeat("-", 50000) + "x" + strings.Repeat(">", 50000)),
+		"script states":   []byte("<script>" + strings.Repeat("<!--<script></scrip", 20000)),
+		"raw end tags":    []byte("<title>" + strings.Repeat("</titl</title", 20000)),
+	}
+	var s Scanner
+	for name, doc := range docs {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			want := referenceTags(doc)
+			reference := time.Since(start)
+			start = time.Now()
+			got := scannedTags(&s, doc)
+			scanned := time.Since(start)
+			require.Empty(t, diffTags(want, got))
+			require.Less(t, scanned, 10*reference+100*time.Millisecond)
+		})
 	}
 }
 
