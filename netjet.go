@@ -39,6 +39,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -216,6 +217,9 @@ type preloadWriter struct {
 	contentLength int64 // the handler's Content-Length, or -1
 	key           pageKey
 	buf           *[]byte
+	// heldHeader is the header as it was when the status was held back: what net/http
+	// sends, as it ignores later changes but for trailers.
+	heldHeader http.Header
 }
 
 func (w *preloadWriter) Header() http.Header { return w.rw.Header() }
@@ -235,6 +239,7 @@ func (w *preloadWriter) WriteHeader(code int) {
 	w.status = code
 	if w.begin() {
 		w.state = stateBuffering
+		w.heldHeader = maps.Clone(w.rw.Header())
 		return
 	}
 	w.state = statePassing
@@ -316,6 +321,8 @@ func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
 func (w *preloadWriter) sendBuffered(complete bool) error {
 	buf := *w.buf
 	w.state = statePassing
+	h := w.rw.Header()
+	later := w.restoreHeldHeader(h)
 	if !w.sniff || sniffsAsHTML(buf) {
 		pl := w.p.parse(buf, w.req.URL.EscapedPath())
 		if complete && w.status == http.StatusOK {
@@ -324,12 +331,44 @@ func (w *preloadWriter) sendBuffered(complete bool) error {
 		w.useLinks(pl)
 	}
 	w.rw.WriteHeader(w.status)
+	if later != nil {
+		// net/http has its copy of the header; it reads trailer values from the map later.
+		clear(h)
+		maps.Copy(h, later)
+	}
 	var err error
 	if len(buf) > 0 {
 		_, err = w.rw.Write(buf)
 	}
 	w.releaseBuffer()
 	return err
+}
+
+// restoreHeldHeader makes h the header it was when the status was held back, and returns
+// h as the handler left it, or nil when the handler has not changed it since.
+func (w *preloadWriter) restoreHeldHeader(h http.Header) http.Header {
+	if sameHeader(h, w.heldHeader) {
+		return nil
+	}
+	later := maps.Clone(h)
+	clear(h)
+	maps.Copy(h, w.heldHeader)
+	return later
+}
+
+// sameHeader reports whether a and b hold the very same value slices under the same keys: a
+// shallow copy of a header stays the same until a value is set, added or deleted.
+func sameHeader(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, av := range a {
+		bv, ok := b[k]
+		if !ok || len(av) != len(bv) || len(av) > 0 && &av[0] != &bv[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // useLinks puts a page's links to use, just before the status goes out: in the header, in
