@@ -787,6 +787,53 @@ func TestWriteHeaderTwiceLogsNothing(t *testing.T) {
 	}
 }
 
+func TestHeaderChangesAfterStatusAreIgnored(t *testing.T) {
+	sendStatus := []struct {
+		name string
+		send func(http.ResponseWriter)
+	}{
+		{"WriteHeader", func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }},
+		{"first Write", func(w http.ResponseWriter) { _, _ = io.WriteString(w, "<!doctype html>") }},
+	}
+	for _, proto := range protocols {
+		for _, status := range sendStatus {
+			t.Run(proto.name+"/"+status.name, func(t *testing.T) {
+				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Trailer", "Server-Timing")
+					w.Header().Set("Content-Type", "text/html")
+					w.Header().Set("X-Early", "sent")
+					status.send(w)
+					_, _ = io.WriteString(w, page)
+					// net/http sends the header as it was at the status: these changes are
+					// ignored, but for the declared trailer's value.
+					w.Header().Set("Server-Timing", "render;dur=12")
+					w.Header().Set("X-Late", "ignored")
+					w.Header().Del("X-Early")
+				})
+				plainResp, plainBody := proto.start(t, h).get(t, "/")
+				resp, body := proto.start(t, preload(t, netjet.Options{}, h)).get(t, "/")
+				assert.Equal(t, []string{pageLinks}, resp.Header.Values("Link"))
+				assert.Equal(t, headerWithout(plainResp.Header, "Date"), headerWithout(resp.Header, "Date", "Link"))
+				assert.Equal(t, "sent", resp.Header.Get("X-Early"))
+				assert.Empty(t, resp.Header.Values("X-Late"))
+				assert.Empty(t, resp.Header.Values("Server-Timing"))
+				assert.Equal(t, http.Header{"Server-Timing": {"render;dur=12"}}, resp.Trailer)
+				assert.Equal(t, plainResp.Trailer, resp.Trailer)
+				assert.Equal(t, plainBody, body)
+			})
+		}
+	}
+}
+
+// headerWithout returns a copy of h without the keys, for comparing what differs by design.
+func headerWithout(h http.Header, keys ...string) http.Header {
+	h = h.Clone()
+	for _, k := range keys {
+		h.Del(k)
+	}
+	return h
+}
+
 // etagPage serves an HTML page with the given ETag (none when empty) whose one stylesheet
 // is named by the query's v: the body can change while the ETag stays.
 func etagPage(etag string) http.HandlerFunc {
