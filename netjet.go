@@ -173,23 +173,26 @@ func (p *Preloader) addLinks(h http.Header, pl *pageLinks) {
 	}
 }
 
-// linkHeaderHasURL reports whether a Link header already names url, as <url>.
+// linkHeaderHasURL reports whether a Link header already names url as a link target,
+// <url>. A <...> inside a quoted parameter, such as imagesrcset="</a.css> 2x", is no target.
 func linkHeaderHasURL(values []string, url string) bool {
 	for _, v := range values {
-		for {
-			i := strings.IndexByte(v, '<')
-			if i < 0 {
-				break
+		inQuote := false
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; {
+			case inQuote && c == '\\':
+				i++ // the escaped character cannot end the quoted string
+			case inQuote:
+				inQuote = c != '"'
+			case c == '"':
+				inQuote = true
+			case c == '<':
+				target, _, closed := strings.Cut(v[i+1:], ">")
+				if closed && target == url {
+					return true
+				}
+				i += len(target) + 1
 			}
-			v = v[i+1:]
-			j := strings.IndexByte(v, '>')
-			if j < 0 {
-				break
-			}
-			if v[:j] == url {
-				return true
-			}
-			v = v[j+1:]
 		}
 	}
 	return false
