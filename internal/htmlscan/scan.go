@@ -2,11 +2,13 @@
 // golang.org/x/net/html reports them, several times faster.
 //
 // It reports start, self-closing and end tags with the same names, attributes and values as
-// the Tokenizer, and nothing else: text, comments, doctypes, CDATA sections and the raw text
-// of script, style, textarea, title and the like are skipped without building tokens, and a
-// tag's attributes are parsed only when NextAttr asks for them. The document is never
-// modified and never copied; names and values are rewritten into a scratch buffer only when
-// they must differ from the bytes as written (upper case, NUL, '\r', character references).
+// the Tokenizer, in the same order, and nothing else: text, comments, doctypes, CDATA
+// sections and the raw text of script, style, textarea, title and the like are skipped
+// without building tokens. Attributes are only located while Next looks for the end of a
+// tag; their keys and values are decoded when NextAttr asks for them. The document, held
+// whole in memory, is never modified and never copied; names and values are rewritten into
+// a scratch buffer only when they differ from the bytes as written (upper case, NUL, '\r',
+// character references), so a walk over a document allocates nothing.
 //
 // A Scanner is not safe for concurrent use; use one per goroutine and Reset it to reuse it.
 //
@@ -272,9 +274,6 @@ func readAttr(doc []byte, i int, a *attr) int {
 		return -1
 	}
 	a.val.end = i
-	if doc[i] != '>' {
-		i++ // the white space ending the value
-	}
 	return i
 }
 

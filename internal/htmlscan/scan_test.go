@@ -139,6 +139,7 @@ func TestTricky(t *testing.T) {
 		{"quotes in keys and unquoted values", `<a b"c=d'e f=g"h>`, nil},
 		{"> inside quotes", `<a title="x>y" href='>'>`, []tag{{StartTag, "a", [][2]string{{"title", "x>y"}, {"href", ">"}}}}},
 		{"duplicate attributes", `<a x=1 X=2 y=3 x=4>`, []tag{{StartTag, "a", [][2]string{{"x", "1"}, {"y", "3"}}}}},
+		{"many attributes with repeats", `<a a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 b0 b1 b2 b3 b4 b5 b6 b7 A3=x b1 c0 b0 c0 c1>`, nil},
 		{"character references", `<a href="?a=1&amp;b=2&lt&gt;&amp=x&ampx&notit;&notin;&#39;&#x27&#X41;&#0;&#128;&#x110000;&#55296;&nGt;&fjlig;&">`, nil},
 		{"character references unquoted", `<a b=&amp;c&#38 d=&quot e=&quot=>`, nil},
 		{"numeric references", "<a b='&#;&#x;&#xg;&#65a&#x41g&#9999999999;&#x80&#x81&#x9F&#x8D&#13;'>", nil},
@@ -314,6 +315,23 @@ func TestCharRefNames(t *testing.T) {
 	}
 }
 
+// TestNumericCharRefs checks numeric references to every character of the first planes
+// and around the surrogates and the end of Unicode, and ones too large for a rune.
+func TestNumericCharRefs(t *testing.T) {
+	var s Scanner
+	ranges := [][2]int{{0, 0x3000}, {0xd7f0, 0xe010}, {0xfff0, 0x10010}, {0x10fff0, 0x110010}}
+	for _, r := range ranges {
+		for _, format := range []string{"&#%d;", "&#x%x;", "&#X%X", "&#%d"} {
+			doc := []byte(`<a v="`)
+			for c := r[0]; c < r[1]; c++ {
+				doc = fmt.Appendf(doc, format+" ", c)
+			}
+			requireSameTags(t, &s, append(doc, `">`...))
+		}
+	}
+	requireSameTags(t, &s, []byte(`<a v="&#x10FFFF0; &#11141110; &#99999999999999999999; &#xFFFFFFFFFFFFFFFFF1;">`))
+}
+
 // TestCharRefsConcurrently decodes references from several goroutines, for the race
 // detector: the cache and the Tokenizer behind it are shared.
 func TestCharRefsConcurrently(t *testing.T) {
@@ -363,6 +381,50 @@ func TestAdversarialInputsStayLinear(t *testing.T) {
 			scanned := time.Since(start)
 			require.Empty(t, diffTags(want, got))
 			require.Less(t, scanned, 10*reference+100*time.Millisecond)
+		})
+	}
+}
+
+// TestSmallScope runs every sequence of a few pieces through both tokenizers, in the places
+// where the Tokenizer has many states: script data, comments, raw text, tags and character
+// references. Random documents reach a given sequence of five pieces only by luck.
+func TestSmallScope(t *testing.T) {
+	scopes := []struct {
+		name           string
+		prefix, suffix string
+		pieces         []string
+		maxLen         int
+	}{
+		{"script", "<script>", "</script><a></script><b>",
+			[]string{"<!--", "-->", "<script ", "<script", "</script ", "</script", ">", "-", "<", "/", "!", "x"}, 5},
+		{"comment", "<!--", "--><a>--!><b>", []string{"-", "!", ">", "x", "<c>", "--"}, 6},
+		{"raw text", "<title>", "<a></title><b>", []string{"</", "title", "TITLE", "</title", ">", " ", "/", "<"}, 5},
+		{"tag", "<x", "<a>", []string{"a", "=", "'", "\"", "/", " ", ">", "A"}, 6},
+		{"character reference", "<a v='", "'>", []string{"&", "#", "x", "1", "a", "F", ";", "=", "amp", "lt", "\r", "\x00"}, 4},
+		{"markup declaration", "<svg>", "<a></svg><b>", []string{"<!", "[CDATA[", "]]", ">", "DOCTYPE", "--", "-", "</svg>", "<svg>"}, 5},
+	}
+	var s Scanner
+	for _, sc := range scopes {
+		t.Run(sc.name, func(t *testing.T) {
+			var doc []byte
+			var walk func(depth int)
+			walk = func(depth int) {
+				full := append(doc[:len(doc):len(doc)], sc.suffix...)
+				if d := diffTags(referenceTags(full), scannedTags(&s, full)); d != "" {
+					t.Fatalf("%s in %q", d, full)
+				}
+				if depth == sc.maxLen {
+					return
+				}
+				for _, p := range sc.pieces {
+					n := len(doc)
+					doc = append(doc, p...)
+					walk(depth + 1)
+					doc = doc[:n]
+				}
+			}
+			doc = append(doc, sc.prefix...)
+			walk(0)
 		})
 	}
 }
