@@ -45,6 +45,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/netjet-go/netjet/internal/urlref"
 )
 
 // Preloader adds Link preload headers to HTML responses. Create one with New; it is safe
@@ -106,8 +108,9 @@ func (p *Preloader) Handler(next http.Handler) http.Handler {
 
 // Links returns the links netjet would add to a response whose body is doc, in order and
 // within the caps, as for a response that had no Link header of its own. docURL is the
-// document's URL (a path such as "/blog/post" will do); it matters only for resolving a
-// relative <base href>, and may be empty.
+// document's URL (a path such as "/blog/post" will do): a relative <base href> resolves
+// against it, and URLs that it resolves to the same place ("app.css" and "/blog/app.css")
+// count as one. It may be empty.
 func (p *Preloader) Links(doc []byte, docURL string) []Link {
 	pl := p.parse(doc, docURL)
 	return pl.links[:pl.fit]
@@ -116,6 +119,7 @@ func (p *Preloader) Links(doc []byte, docURL string) []Link {
 // parse extracts the links of doc and renders them as header values.
 func (p *Preloader) parse(doc []byte, docURL string) *pageLinks {
 	c := newCollector(p.opts.Kinds, p.collectLimit, p.opts.MaxImages, docURL)
+	c.maxURLBytes = p.opts.MaxHeaderBytes
 	c.extract(doc)
 	return p.render(c.links())
 }
@@ -141,7 +145,8 @@ func (p *Preloader) render(links []Link) *pageLinks {
 
 // addLinks appends the page's links to the Link header h already has, leaving out URLs it
 // names and stopping before the first link that would take the value over MaxHeaderBytes.
-func (p *Preloader) addLinks(h http.Header, pl *pageLinks) {
+// docURL is the request's path: the URLs of both resolve against it.
+func (p *Preloader) addLinks(h http.Header, pl *pageLinks, docURL string) {
 	existing := h["Link"]
 	if len(existing) == 0 {
 		if pl.fit > 0 {
@@ -155,7 +160,7 @@ func (p *Preloader) addLinks(h http.Header, pl *pageLinks) {
 	}
 	var b []byte
 	for i := range pl.links {
-		if linkHeaderHasURL(existing, pl.links[i].URL) {
+		if linkHeaderHasURL(existing, pl.links[i].URL, docURL) {
 			continue
 		}
 		v := pl.value(i)
@@ -174,8 +179,10 @@ func (p *Preloader) addLinks(h http.Header, pl *pageLinks) {
 }
 
 // linkHeaderHasURL reports whether a Link header already names url as a link target,
-// <url>. A <...> inside a quoted parameter, such as imagesrcset="</a.css> 2x", is no target.
-func linkHeaderHasURL(values []string, url string) bool {
+// <url>, however it is spelled: both are resolved against docURL. A <...> inside a quoted
+// parameter, such as imagesrcset="</a.css> 2x", is no target.
+func linkHeaderHasURL(values []string, url, docURL string) bool {
+	url = urlref.Resolve(docURL, url)
 	for _, v := range values {
 		inQuote := false
 		for i := 0; i < len(v); i++ {
@@ -188,7 +195,7 @@ func linkHeaderHasURL(values []string, url string) bool {
 				inQuote = true
 			case c == '<':
 				target, _, closed := strings.Cut(v[i+1:], ">")
-				if closed && target == url {
+				if closed && urlref.Resolve(docURL, target) == url {
 					return true
 				}
 				i += len(target) + 1
@@ -380,7 +387,7 @@ func (w *preloadWriter) useLinks(pl *pageLinks) {
 	h := w.rw.Header()
 	w.p.hints.learn(w.req, w.status, h, pl)
 	w.p.push(w.rw, w.req, pl)
-	w.p.addLinks(h, pl)
+	w.p.addLinks(h, pl, w.req.URL.EscapedPath())
 }
 
 // finish sends what is still held back once the handler has returned.

@@ -10,14 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Library bug, found through netjet proxy in front of PHP, whose pages often set a Link of
-// their own: the preload rules say "the same URL goes out once" and "do not repeat a URL [the
-// handler's Link] already has", but both checks compare the URLs as written. A page at / whose
-// handler sent </style.css> and whose markup says href="style.css" gets the stylesheet twice,
-// and the wasted bytes count against MaxHeaderBytes (netjet.go:188, linkHeaderHasURL; likewise
-// parser.go:479, collector.collected, for two spellings within one page). Comparing the URLs
-// resolved against the request's path, while still writing them as the page did, fixes both.
-func TestLibraryRepeatsAURLSpelledAnotherWay(t *testing.T) {
+// PHP pages often set a Link of their own. A page at / whose handler sent </style.css> and
+// whose markup says href="style.css" names one stylesheet: it must go out once, or its bytes
+// count twice against MaxHeaderBytes. Likewise two spellings within one page.
+func TestProxyDoesNotRepeatAURLSpelledAnotherWay(t *testing.T) {
 	preloader, err := netjet.New(netjet.Options{})
 	require.NoError(t, err)
 
