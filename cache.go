@@ -1,6 +1,7 @@
 package netjet
 
 import (
+	"hash/maphash"
 	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -8,10 +9,15 @@ import (
 
 // pageKey names one version of one page. netjet 1.4 keyed on the ETag alone, so two pages
 // that shared an ETag shared their links; the path is part of the key here.
+// A page without an ETag is named by a hash of its body instead.
 type pageKey struct {
 	path string
 	etag string // without the W/ of a weak ETag: both name the same representation for this
+	sum  uint64 // the body's hash, for a page without an ETag
 }
+
+// named reports whether the key names a version of a page: by ETag, or by the body's hash.
+func (k pageKey) named() bool { return k.etag != "" || k.sum != 0 }
 
 // pageLinks is what netjet knows about one version of a page, ready to send.
 type pageLinks struct {
@@ -40,7 +46,8 @@ func (pl *pageLinks) header() string {
 
 // pageCache remembers the links of pages seen before. A nil *pageCache remembers nothing.
 type pageCache struct {
-	lru *lru.Cache[pageKey, *pageLinks]
+	lru  *lru.Cache[pageKey, *pageLinks]
+	seed maphash.Seed
 }
 
 func newPageCache(size int) *pageCache {
@@ -51,21 +58,30 @@ func newPageCache(size int) *pageCache {
 	if err != nil {
 		panic(err) // only for size <= 0, which validated Options never give
 	}
-	return &pageCache{lru: c}
+	return &pageCache{lru: c, seed: maphash.MakeSeed()}
 }
 
 func (c *pageCache) get(k pageKey) (*pageLinks, bool) {
-	if c == nil || k.etag == "" {
+	if c == nil || !k.named() {
 		return nil, false
 	}
 	return c.lru.Get(k)
 }
 
 func (c *pageCache) add(k pageKey, pl *pageLinks) {
-	if c == nil || k.etag == "" {
+	if c == nil || !k.named() {
 		return
 	}
 	c.lru.Add(k, pl)
+}
+
+// sum hashes a body, to name a page without an ETag; 0 when there is no cache to look in.
+// The hash is seeded per process, so a page cannot be written to collide with another.
+func (c *pageCache) sum(body []byte) uint64 {
+	if c == nil {
+		return 0
+	}
+	return maphash.Bytes(c.seed, body) | 1 // never 0, which means "no hash"
 }
 
 // etagKey returns the part of an ETag header that identifies the representation.

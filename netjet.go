@@ -26,9 +26,11 @@
 //
 // Only GET and HEAD responses with an HTML Content-Type (or none, when the body sniffs as
 // HTML the way net/http sniffs it) and a status that renders a page (2xx but 204 and 206,
-// 4xx, 5xx) are read. Everything else passes straight through, unbuffered. A response that
-// is already compressed (Content-Encoding) or partial (Content-Range) is not read either:
-// place netjet inside compression middleware, so that it sees the HTML.
+// 4xx, 5xx) are read. Everything else passes straight through, unbuffered. A partial
+// response (Content-Range) is not read either. A body already compressed with gzip or
+// deflate is read through a decoded copy, at most MaxBufferBytes of it, and sent as it was;
+// other encodings pass through. Placing netjet inside compression middleware saves it the
+// decoding.
 //
 // While it looks for links, netjet holds the body back, up to Options.MaxBufferBytes. When
 // the handler flushes, or the body outgrows that buffer, the header goes out with the links
@@ -37,6 +39,10 @@ package netjet
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
 	"fmt"
 	"io"
 	"maps"
@@ -45,6 +51,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/netjet-go/netjet/internal/urlref"
 )
@@ -58,6 +65,22 @@ type Preloader struct {
 	hints *routeHints // nil without Options.EarlyHints
 	// collectLimit is how many links one kind may collect: enough for any result the caps allow.
 	collectLimit int
+	parsed       atomic.Uint64
+	cacheHits    atomic.Uint64
+}
+
+// Stats counts what a Preloader has done since New.
+type Stats struct {
+	// Parsed counts the responses whose body netjet read for links.
+	Parsed uint64
+	// CacheHits counts the responses whose links came from the cache instead: by path and
+	// ETag, or, for a page without an ETag, by path and a hash of its body.
+	CacheHits uint64
+}
+
+// Stats returns the counts so far.
+func (p *Preloader) Stats() Stats {
+	return Stats{Parsed: p.parsed.Load(), CacheHits: p.cacheHits.Load()}
 }
 
 // New returns a Preloader for opts, or an error naming the first invalid field.
@@ -226,6 +249,7 @@ type preloadWriter struct {
 	sniff         bool  // no Content-Type: decide on the body, as net/http would
 	contentLength int64 // the handler's Content-Length, or -1
 	key           pageKey
+	encoding      string // "gzip" or "deflate" when the body is compressed
 	buf           *[]byte
 	// heldHeader is the header as it was when the status was held back: what net/http
 	// sends, as it ignores later changes but for trailers.
@@ -261,17 +285,26 @@ func (w *preloadWriter) WriteHeader(code int) {
 // when the body must be read first.
 func (w *preloadWriter) begin() bool {
 	h := w.rw.Header()
-	if !statusHasPage(w.status) || h["Content-Encoding"] != nil || h["Content-Range"] != nil {
+	if !statusHasPage(w.status) || h["Content-Range"] != nil {
 		return false
 	}
 	ct, hasType := h["Content-Type"]
 	if hasType && (len(ct) == 0 || !isHTML(ct[0])) {
 		return false // nil Content-Type: the handler asked net/http not to sniff
 	}
+	if ce := h["Content-Encoding"]; ce != nil {
+		// A compressed body is read through a decoded copy. Other encodings pass through,
+		// and so does a compressed body without a Content-Type: it never sniffs as HTML.
+		w.encoding = decodableEncoding(ce)
+		if w.encoding == "" || !hasType {
+			return false
+		}
+	}
 	if etag := h["Etag"]; len(etag) > 0 {
 		w.key = pageKey{path: w.req.URL.Path, etag: etagKey(etag[0])}
 	}
 	if pl, ok := w.p.cache.get(w.key); ok {
+		w.p.cacheHits.Add(1)
 		w.useLinks(pl)
 		return false
 	}
@@ -334,11 +367,7 @@ func (w *preloadWriter) sendBuffered(complete bool) error {
 	h := w.rw.Header()
 	later := w.restoreHeldHeader(h)
 	if !w.sniff || sniffsAsHTML(buf) {
-		pl := w.p.parse(buf, w.req.URL.EscapedPath())
-		if complete && w.status == http.StatusOK {
-			w.p.cache.add(w.key, pl)
-		}
-		w.useLinks(pl)
+		w.useLinks(w.bufferedLinks(buf, complete))
 	}
 	w.rw.WriteHeader(w.status)
 	if later != nil {
@@ -352,6 +381,32 @@ func (w *preloadWriter) sendBuffered(complete bool) error {
 	}
 	w.releaseBuffer()
 	return err
+}
+
+// bufferedLinks returns the links of the buffered body. A complete page of 200 is remembered:
+// by its ETag, or, without one, by a hash of its bytes, so that a dynamic page that has not
+// changed is not parsed again.
+func (w *preloadWriter) bufferedLinks(buf []byte, complete bool) *pageLinks {
+	remember := complete && w.status == http.StatusOK
+	if remember && w.key.etag == "" {
+		w.key = pageKey{path: w.req.URL.Path, sum: w.p.cache.sum(buf)}
+		if pl, ok := w.p.cache.get(w.key); ok {
+			w.p.cacheHits.Add(1)
+			return pl
+		}
+	}
+	doc := buf
+	if w.encoding != "" {
+		decoded := decodeBody(w.encoding, buf, w.p.opts.MaxBufferBytes)
+		defer putBuffer(decoded)
+		doc = *decoded
+	}
+	pl := w.p.parse(doc, w.req.URL.EscapedPath())
+	w.p.parsed.Add(1)
+	if remember {
+		w.p.cache.add(w.key, pl)
+	}
+	return pl
 }
 
 // restoreHeldHeader makes h the header it was when the status was held back, and returns
@@ -495,6 +550,51 @@ func isHTML(contentType string) bool {
 	mt, _, _ := strings.Cut(contentType, ";")
 	mt = strings.TrimSpace(mt)
 	return strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml")
+}
+
+// decodableEncoding returns the Content-Encoding netjet can read through, "gzip" or "deflate",
+// or "" for any other, or for several.
+func decodableEncoding(ce []string) string {
+	if len(ce) != 1 {
+		return ""
+	}
+	switch e := strings.ToLower(strings.TrimSpace(ce[0])); e {
+	case "gzip", "x-gzip":
+		return "gzip"
+	case "deflate":
+		return "deflate"
+	}
+	return ""
+}
+
+// decodeBody returns a decoded copy of a compressed body, at most limit bytes of it: a
+// compression bomb costs no more than the buffer would. A body cut short, or corrupt, gives
+// what could be decoded before the cut; the bytes sent are the handler's all the same.
+func decodeBody(encoding string, body []byte, limit int) *[]byte {
+	out := getBuffer(-1, limit)
+	var r io.Reader
+	var err error
+	switch encoding {
+	case "gzip":
+		r, err = gzip.NewReader(bytes.NewReader(body))
+	case "deflate":
+		// HTTP's deflate is zlib's format, but some servers send raw deflate.
+		if r, err = zlib.NewReader(bytes.NewReader(body)); err != nil {
+			r, err = flate.NewReader(bytes.NewReader(body)), nil
+		}
+	}
+	if err != nil {
+		return out
+	}
+	var chunk [4096]byte
+	for len(*out) < limit {
+		n, err := r.Read(chunk[:min(len(chunk), limit-len(*out))])
+		*out = append(*out, chunk[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	return out
 }
 
 // sniffLen is how much of a body net/http looks at to guess its Content-Type.

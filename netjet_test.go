@@ -888,7 +888,8 @@ func TestPassThroughUntouchedAndUnbuffered(t *testing.T) {
 		{"204", http.StatusNoContent, nil, ""},
 		{"304", http.StatusNotModified, map[string]string{"ETag": `"1"`}, ""},
 		{"206", http.StatusPartialContent, map[string]string{"Content-Range": fmt.Sprintf("bytes 0-%d/%d", len(long)-1, 2*len(long))}, long},
-		{"Content-Encoding", http.StatusOK, map[string]string{"Content-Encoding": "gzip"}, gz.String()},
+		// netjet reads gzip and deflate through a decoded copy; any other encoding passes.
+		{"Content-Encoding", http.StatusOK, map[string]string{"Content-Encoding": "br"}, gz.String()},
 		// Without a Content-Type, 512 bytes tell net/http, and netjet, that this is no HTML.
 		{"sniffed as text", http.StatusOK, map[string]string{"Content-Type": ""}, randomText(t, 64<<10) + `<link rel="stylesheet" href="/x.css">`},
 	}

@@ -21,10 +21,11 @@ const proxyUsage = `Usage: netjet proxy -upstream URL [-listen ADDR] [flags]
 
 Serves the upstream's responses and adds Link preload headers to its HTML.
 
-netjet reads only uncompressed HTML, so the proxy asks the upstream for uncompressed
-bodies: it drops the client's Accept-Encoding. Compress in front of the proxy (a CDN,
-nginx, Caddy). With -upstream-compression, Accept-Encoding reaches the upstream, and
-compressed HTML passes through without links.
+The proxy asks the upstream for uncompressed bodies: it drops the client's
+Accept-Encoding, and netjet reads the HTML as it is. Compress in front of the proxy (a
+CDN, nginx, Caddy). With -upstream-compression, Accept-Encoding reaches the upstream:
+gzip and deflate HTML is then read through a decoded copy and sent as it came; HTML in
+any other encoding (br, zstd) passes through without links.
 
 A page is held back until the upstream has sent all of it, or -max-buffer-bytes of it,
 so that its links go out in the header. Other responses stream.
@@ -43,7 +44,7 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 	certFile := fs.String("cert", "", "TLS certificate chain `file` (PEM), with -key: serve HTTPS and HTTP/2")
 	keyFile := fs.String("key", "", "TLS private key `file` (PEM), with -cert")
 	upstreamCompression := fs.Bool("upstream-compression", false,
-		"forward Accept-Encoding to the upstream; compressed HTML then gets no links")
+		"forward Accept-Encoding to the upstream; HTML in encodings other than gzip and deflate then gets no links")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 10*time.Second,
 		"how long SIGINT or SIGTERM waits for the requests in flight")
 	logLevel := slog.LevelInfo
