@@ -199,10 +199,12 @@ func (w holdHTMLFlushes) FlushError() error {
 // Unwrap lets http.ResponseController reach Hijack (for WebSocket upgrades) and deadlines.
 func (w holdHTMLFlushes) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// mayBeHTML reports whether netjet may read a response with header h: uncompressed, and
-// HTML or without a Content-Type (netjet then sniffs the body).
+// mayBeHTML reports whether netjet may read a response with header h: uncompressed or in
+// gzip or deflate, and HTML or without a Content-Type (netjet then sniffs the body).
 func mayBeHTML(h http.Header) bool {
-	if h.Get("Content-Encoding") != "" {
+	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))) {
+	case "", "gzip", "x-gzip", "deflate":
+	default:
 		return false
 	}
 	ct := h.Get("Content-Type")
