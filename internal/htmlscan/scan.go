@@ -25,6 +25,7 @@ package htmlscan
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 )
 
 // TokenType is the kind of tag Next found.
@@ -77,22 +78,19 @@ type Scanner struct {
 
 	tt        TokenType
 	name      span
-	nameCased bool                // the name holds upper case or NUL
-	attrs     []attr              // the current start tag's attributes, without empty keys
-	nextAttr  int                 // the index in attrs of the attribute NextAttr looks at next
-	keyBits   uint64              // a bit per length and first byte of the keys NextAttr passed
-	manyKeys  map[string]struct{} // the keys NextAttr passed, lower-cased, in tags with many
-	keyBuf    []byte              // a key lower-cased for manyKeys
-	scratch   []byte              // rewritten names and values of the current tag
+	nameCased bool   // the name holds upper case or NUL
+	attrs     []attr // the current start tag's attributes, without empty keys
+	nextAttr  int    // the index in attrs of the attribute NextAttr looks at next
+	keyBits   uint64 // a bit per length and first byte of the keys NextAttr passed
+	keySet    []int  // the keys NextAttr passed in a tag with many, hashed (index+1)
+	keyBuf    []byte // a key lower-cased for hashing
+	scratch   []byte // rewritten names and values of the current tag
 }
 
 // Reset makes s scan doc from its beginning, reusing s's buffers. doc is read, never
 // modified, and must not be modified while s scans it.
 func (s *Scanner) Reset(doc []byte) {
-	if len(s.manyKeys) > 0 {
-		clear(s.manyKeys)
-	}
-	*s = Scanner{doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0], manyKeys: s.manyKeys, keyBuf: s.keyBuf}
+	*s = Scanner{doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0], keySet: s.keySet, keyBuf: s.keyBuf}
 }
 
 // AllowCDATA sets whether <![CDATA[...]]> is a CDATA section, whose text may contain '<'
@@ -107,9 +105,6 @@ func (s *Scanner) AllowCDATA(allow bool) {
 // the slices returned for the previous tag.
 func (s *Scanner) Next() TokenType {
 	s.scratch = s.scratch[:0]
-	if len(s.manyKeys) > 0 {
-		clear(s.manyKeys)
-	}
 	s.attrs, s.nextAttr, s.keyBits = s.attrs[:0], 0, 0
 	doc := s.doc
 	i := s.pos
@@ -320,31 +315,46 @@ func (s *Scanner) passedKey(k int) bool {
 		}
 		return s.repeatedBefore(k)
 	}
-	// A tag can have any number of attributes: a map keeps it linear.
+	// A tag can have any number of attributes: a hash set keeps it linear. Its hash is
+	// seeded, so that a document cannot choose keys that collide.
 	if k == fewAttrs {
-		if s.manyKeys == nil {
-			s.manyKeys = make(map[string]struct{})
+		size := 1
+		for size < 2*len(s.attrs) {
+			size *= 2
 		}
-		for _, a := range s.attrs[:k] {
-			s.manyKeys[string(s.lowerKey(a.key))] = struct{}{}
+		if cap(s.keySet) < size {
+			s.keySet = make([]int, size)
+		}
+		s.keySet = s.keySet[:size]
+		clear(s.keySet)
+		for j := range k {
+			s.addKey(j)
 		}
 	}
-	lowered := s.lowerKey(s.attrs[k].key)
-	if _, ok := s.manyKeys[string(lowered)]; ok {
-		return true
-	}
-	s.manyKeys[string(lowered)] = struct{}{}
-	return false
+	return !s.addKey(k)
 }
 
-// lowerKey returns the key at sp lower-cased, as the Tokenizer compares keys (NUL stays
-// NUL), in a buffer the next call reuses.
-func (s *Scanner) lowerKey(sp span) []byte {
+var keySeed = maphash.MakeSeed()
+
+// addKey adds the key of attrs[k] to keySet and reports whether it was not there yet.
+func (s *Scanner) addKey(k int) bool {
+	key := s.attrs[k].key
 	s.keyBuf = s.keyBuf[:0]
-	for _, c := range s.doc[sp.start:sp.end] {
+	for _, c := range s.doc[key.start:key.end] {
 		s.keyBuf = append(s.keyBuf, lowerASCII(c))
 	}
-	return s.keyBuf
+	mask := len(s.keySet) - 1
+	for i := int(maphash.Bytes(keySeed, s.keyBuf)) & mask; ; i = (i + 1) & mask {
+		j := s.keySet[i]
+		if j == 0 {
+			s.keySet[i] = k + 1
+			return true
+		}
+		other := s.attrs[j-1].key
+		if other.end-other.start == len(s.keyBuf) && equalFold(s.doc[other.start:other.end], s.keyBuf) {
+			return false
+		}
+	}
 }
 
 // repeatedBefore reports whether the key of attrs[k] equals the key of an earlier
