@@ -63,7 +63,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           netjet.Middleware(netjet.Options{EarlyHints: cfg.earlyHints})(siteHandler(cfg.think)),
+		Handler:           handler(cfg),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	client := &http.Client{Timeout: 10*time.Second + cfg.think}
@@ -114,6 +114,11 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// handler is the demo site behind netjet, as cfg asks for it.
+func handler(cfg config) http.Handler {
+	return netjet.Middleware(netjet.Options{EarlyHints: cfg.earlyHints})(siteHandler(cfg.think))
 }
 
 // homeURL is the URL of the home page on the listener at addr; an unspecified host (as

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The browser tests load the demo in headless Chromium over HTTP/2 and check, from the
+// browser's own records and from the server's, that what netjet tells it to preload is
+// fetched once and used.
+
+// preloaded are the demo's resources that netjet names in its Link header and its Early
+// Hints: a font with crossorigin, a crossorigin stylesheet and a module script among them,
+// the three a wrong attribute would make the browser fetch twice.
+var preloaded = []string{
+	"/static/site.css", "/static/theme.css", "/static/square.woff2", "/static/app.js",
+	"/static/year.js", "/static/timings.js", "/static/hero.png",
+}
+
+// unusedPreloadWait is how long after the load event Chrome waits before it warns that a
+// preload was not used (three seconds), with a margin.
+const unusedPreloadWait = 4 * time.Second
+
+func TestBrowserFetchesEveryLinkHeaderPreloadOnce(t *testing.T) {
+	b := newTestBrowser(t, config{think: 100 * time.Millisecond})
+	nav := b.navigate(t, unusedPreloadWait)
+
+	for _, p := range preloaded {
+		assert.Equal(t, 1, nav.served[p], "%s: requests the server got", p)
+		assert.Equal(t, 1, nav.requests[b.url(p)], "%s: requests the browser sent", p)
+		assert.Equal(t, 1, nav.timings[b.url(p)], "%s: resource timing entries", p)
+	}
+	assert.Empty(t, nav.preloadWarnings())
+}
+
+func TestBrowserTakesEarlyHintsAndFetchesEachResourceOnce(t *testing.T) {
+	const think = 300 * time.Millisecond
+	b := newTestBrowser(t, config{earlyHints: true, think: think})
+	for range 2 { // netjet learns the route's links from its first two responses
+		b.navigate(t, 0)
+	}
+	nav := b.navigate(t, unusedPreloadWait)
+
+	for _, p := range preloaded {
+		assert.Equal(t, 1, nav.served[p], "%s: requests the server got", p)
+		assert.Equal(t, 1, nav.requests[b.url(p)], "%s: requests the browser sent", p)
+		assert.Equal(t, []string{"early-hints"}, nav.initiators[b.url(p)], "%s: how the browser came to fetch it", p)
+		assert.True(t, nav.fromEarlyHints[b.url(p)], "%s: the response the page used came from the Early Hints preload", p)
+		// The server got the request while it was still building the page: before the
+		// HTML response ended, and so before the browser could have read the page.
+		assert.True(t, nav.arrived[p].Before(nav.pageDone), "%s: asked for at %s, the page was done at %s",
+			p, nav.arrived[p].Format(time.StampMilli), nav.pageDone.Format(time.StampMilli))
+	}
+	assert.Empty(t, nav.preloadWarnings())
+}
+
+// testBrowser is headless Chromium and the demo site on an HTTP/2 test server whose
+// certificate the browser trusts.
+type testBrowser struct {
+	ctx    context.Context
+	srv    *httptest.Server
+	served *servedLog
+}
+
+func newTestBrowser(t *testing.T, cfg config) *testBrowser {
+	t.Helper()
+	chromium := findChromium(t)
+	cert, leaf, err := selfSignedCert()
+	require.NoError(t, err)
+	served := &servedLog{}
+	served.reset()
+	srv := httptest.NewUnstartedServer(served.wrap(handler(cfg)))
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	// Early Hints need a certificate the browser trusts, which --ignore-certificate-errors
+	// does not give: trust this one by its public key instead.
+	spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	// The first Do starts the browser and ties its life to the context it gets: this one.
+	require.NoError(t, chromedp.Do(ctx), "starting %s", chromium)
+	return &testBrowser{ctx: ctx, srv: srv, served: served}
+}
+
+// findChromium returns the path of a Chromium or Chrome binary, or skips the test.
+func findChromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium, chromium-browser or google-chrome on PATH")
+	return ""
+}
+
+func (b *testBrowser) url(path string) string { return b.srv.URL + path }
+
+// navigation is what one load of the home page showed.
+type navigation struct {
+	served         map[string]int       // requests the server got, by path
+	arrived        map[string]time.Time // when the server got each one
+	pageDone       time.Time            // when the server finished the page
+	requests       map[string]int       // requests the browser sent, by URL
+	initiators     map[string][]string  // the initiator type of each resource timing entry, by URL
+	timings        map[string]int       // resource timing entries, by URL
+	fromEarlyHints map[string]bool      // responses that came from an Early Hints preload, by URL
+	console        []string             // console messages and browser log entries
+}
+
+// preloadWarnings returns the console messages about preloads: Chrome warns when a preload
+// goes unused, or cannot be used because its attributes do not match the request.
+func (n *navigation) preloadWarnings() []string {
+	var out []string
+	for _, m := range n.console {
+		if strings.Contains(strings.ToLower(m), "preload") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// navigate loads the home page in a new browser context, with an empty cache and no open
+// connection, and stays on it for linger after the load event, for late console warnings.
+func (b *testBrowser) navigate(t *testing.T, linger time.Duration) *navigation {
+	t.Helper()
+	nav := &navigation{requests: map[string]int{}, fromEarlyHints: map[string]bool{}}
+	var mu sync.Mutex
+	// chromedp enables the Network, Log and Runtime domains when it attaches to the tab.
+	tabCtx, cancelTab := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(),
+		chromedp.WithListener(func(ev any) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch ev := ev.(type) {
+			case *network.EventRequestWillBeSent:
+				nav.requests[ev.Request.URL]++
+			case *network.EventResponseReceived:
+				nav.fromEarlyHints[ev.Response.URL] = nav.fromEarlyHints[ev.Response.URL] || ev.Response.FromEarlyHints
+			case *runtime.EventConsoleAPICalled:
+				for _, arg := range ev.Args {
+					nav.console = append(nav.console, string(ev.Type)+": "+string(arg.Value))
+				}
+			case *log.EventEntryAdded:
+				nav.console = append(nav.console, string(ev.Entry.Level)+": "+ev.Entry.Text)
+			}
+		}))
+	defer cancelTab()
+	ctx, cancel := context.WithTimeout(tabCtx, time.Minute)
+	defer cancel()
+
+	b.served.reset()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(b.url("/"))))
+	entries, err := chromedp.Run(ctx, chromedp.Evaluate[[]struct {
+		Name          string `json:"name"`
+		InitiatorType string `json:"initiatorType"`
+	}](`performance.getEntriesByType('resource').map(e => ({name: e.name, initiatorType: e.initiatorType}))`))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Sleep(linger)))
+
+	nav.timings, nav.initiators = map[string]int{}, map[string][]string{}
+	for _, e := range entries {
+		nav.timings[e.Name]++
+		nav.initiators[e.Name] = append(nav.initiators[e.Name], e.InitiatorType)
+	}
+	nav.served, nav.arrived, nav.pageDone = b.served.snapshot()
+	mu.Lock()
+	defer mu.Unlock()
+	nav.requests = copyMap(nav.requests)
+	nav.fromEarlyHints = copyMap(nav.fromEarlyHints)
+	nav.console = append([]string(nil), nav.console...)
+	return nav
+}
+
+func copyMap[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// servedLog records the requests the server gets, when they arrive, and when the home
+// page's response ends.
+type servedLog struct {
+	mu       sync.Mutex
+	counts   map[string]int
+	arrived  map[string]time.Time
+	pageDone time.Time
+}
+
+func (l *servedLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.mu.Lock()
+		l.counts[r.URL.Path]++
+		if _, seen := l.arrived[r.URL.Path]; !seen {
+			l.arrived[r.URL.Path] = time.Now()
+		}
+		l.mu.Unlock()
+		next.ServeHTTP(w, r)
+		if r.URL.Path == "/" {
+			l.mu.Lock()
+			l.pageDone = time.Now()
+			l.mu.Unlock()
+		}
+	})
+}
+
+func (l *servedLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counts, l.arrived, l.pageDone = map[string]int{}, map[string]time.Time{}, time.Time{}
+}
+
+func (l *servedLog) snapshot() (map[string]int, map[string]time.Time, time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return copyMap(l.counts), copyMap(l.arrived), l.pageDone
+}
