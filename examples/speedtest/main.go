@@ -1,0 +1,488 @@
+// Command speedtest measures, in a real browser on a slow network, whether netjet makes
+// pages faster.
+//
+//	go run ./examples/speedtest                  # from the repository root
+//	go run ./examples/speedtest -pages 1 -runs 3 # the demo page only, fewer runs
+//
+// It serves the demo's home page and pages of ../shared/corpus/pages (when that folder is
+// there) over HTTP/2 with TLS on loopback. Every page takes -think to build, as a page that
+// queries a database does; stylesheets, scripts, images and fonts get synthetic bodies of
+// typical sizes (50, 150, 80 and 30 KB) with long-lived cache headers, on whatever host the
+// page names them: Chromium's --host-resolver-rules sends every host name to the one server.
+//
+// Each page is loaded in three variants, interleaved run by run: without netjet ("none"),
+// with netjet's Link headers on the final response ("links"), and with netjet's Early Hints
+// ("early-hints"), measured once the route has learned its links from two earlier responses.
+// Every load starts in a new browser context: an empty HTTP cache and no open connections.
+//
+// The network is emulated at the server's sockets, not with DevTools: Chrome fetches what a
+// 103 Early Hints response names from the browser process, outside the throttle DevTools
+// puts on the page, so DevTools emulation lets exactly those fetches run at loopback speed.
+// Every byte in either direction waits for its turn on the link's bandwidth, which all the
+// connections of a browser share, and then travels for half the round-trip time; the first
+// bytes of a connection wait one round trip more, for the TCP handshake. -network devtools
+// uses DevTools emulation instead, to see the difference.
+//
+// The figures come from the browser: first contentful paint, largest contentful paint, the
+// load event, and how many resources it took from Early Hints. Bytes are counted where they
+// cross the link, and a resource fetched twice is one the server sent twice in one load,
+// because Chrome does not show the page what it fetched for an Early Hints response.
+//
+// It prints one table (medians, with the minimum and maximum, and each variant's ratio to
+// "none"), then a line such as
+//
+//	summary: demo early-hints FCP x0.71 LCP x0.69
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+)
+
+type config struct {
+	pages, runs int
+	think, rtt  time.Duration
+	down, up    float64 // Mbit/s
+	corpusDir   string
+	demoDir     string
+	chromium    string
+	parallel    int
+	variants    string
+	network     string // "link" or "devtools"
+	trace       bool
+	progress    io.Writer
+}
+
+func main() {
+	cfg := config{progress: os.Stderr}
+	flag.IntVar(&cfg.pages, "pages", 6, "pages to load: the demo and up to N-1 corpus pages")
+	flag.IntVar(&cfg.runs, "runs", 7, "runs per page and variant")
+	flag.DurationVar(&cfg.think, "think", 300*time.Millisecond, "how long each page takes to build")
+	flag.DurationVar(&cfg.rtt, "rtt", 150*time.Millisecond, "round-trip time of the emulated network")
+	flag.Float64Var(&cfg.down, "down", 1.6, "download bandwidth, Mbit/s")
+	flag.Float64Var(&cfg.up, "up", 0.75, "upload bandwidth, Mbit/s")
+	flag.StringVar(&cfg.corpusDir, "corpus", "../shared/corpus/pages", "directory of corpus pages (skipped when absent)")
+	flag.StringVar(&cfg.demoDir, "demo", "examples/demo", "directory of the demo site")
+	flag.StringVar(&cfg.chromium, "chromium", "", "Chromium or Chrome to run (default: chromium, chromium-browser or google-chrome on PATH)")
+	flag.IntVar(&cfg.parallel, "parallel", 4, "browsers loading pages at the same time, each on its own emulated network")
+	flag.StringVar(&cfg.variants, "variants", "none,links,early-hints", "variants to measure, comma-separated; also: "+extraVariantNames())
+	flag.StringVar(&cfg.network, "network", "link", `network emulation: "link" (at the server's sockets) or "devtools"`)
+	flag.BoolVar(&cfg.trace, "trace", false, "write when the server started and finished each request of each load (with the browser's priority) to stderr")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func extraVariantNames() string {
+	var names []string
+	for _, v := range allVariants[3:] {
+		names = append(names, v.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// run measures every page in every variant cfg.runs times, then writes the table and the
+// summary line to out.
+func run(ctx context.Context, cfg config, out io.Writer) error {
+	started := time.Now()
+	if cfg.progress == nil {
+		cfg.progress = io.Discard
+	}
+	variants, err := pickVariants(cfg.variants)
+	if err != nil {
+		return err
+	}
+	if cfg.network != "link" && cfg.network != "devtools" {
+		return fmt.Errorf(`-network must be "link" or "devtools", not %q`, cfg.network)
+	}
+	if cfg.runs < 1 || cfg.pages < 1 || cfg.parallel < 1 {
+		return errors.New("-runs, -pages and -parallel must be at least 1")
+	}
+	if cfg.chromium == "" {
+		if cfg.chromium, err = findChromium(); err != nil {
+			return err
+		}
+	}
+	pages, err := loadPages(cfg.demoDir, cfg.corpusDir, cfg.pages)
+	if err != nil {
+		return err
+	}
+	if len(pages) < cfg.pages {
+		fmt.Fprintf(cfg.progress, "speedtest: %d of %d pages (corpus at %s: %d found)\n", len(pages), cfg.pages, cfg.corpusDir, len(pages)-1)
+	}
+	s, err := newSite(pages, cfg.demoDir, cfg.think)
+	if err != nil {
+		return err
+	}
+	cert, spki, err := selfSignedCert()
+	if err != nil {
+		return err
+	}
+	handler := s.handler(variants)
+	teachEarlyHints(handler, pages, variants)
+
+	lanes, err := startLanes(ctx, cfg, handler, cert, spki)
+	defer func() {
+		for _, l := range lanes {
+			l.close()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+
+	var throttle *network.Conditions
+	if cfg.network == "devtools" {
+		throttle = &network.Conditions{
+			Latency:            float64(cfg.rtt.Milliseconds()),
+			DownloadThroughput: cfg.down * 1e6 / 8,
+			UploadThroughput:   cfg.up * 1e6 / 8,
+		}
+	}
+	res, err := measure(ctx, cfg, lanes, pages, variants, throttle)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(out, "speedtest: %d pages x %d variants x %d runs in %s; think %s, RTT %s, %.2g Mbit/s down, %.2g up (%s emulation); %s on %d CPUs, %d at a time\n",
+		len(pages), len(variants), cfg.runs, time.Since(started).Round(time.Second), cfg.think, cfg.rtt, cfg.down, cfg.up,
+		cfg.network, browserVersion(lanes[0]), runtime.NumCPU(), len(lanes))
+	if err := writeTable(out, res, pages, variants); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, summaryLine(res))
+	return err
+}
+
+// pickVariants returns the variants named in list, which must include none and early-hints.
+func pickVariants(list string) ([]variant, error) {
+	var out []variant
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		i := indexVariant(name)
+		if i < 0 {
+			return nil, fmt.Errorf("unknown variant %q", name)
+		}
+		out = append(out, allVariants[i])
+	}
+	if indexOf(out, "none") < 0 || indexOf(out, "early-hints") < 0 {
+		return nil, errors.New(`-variants must include "none" and "early-hints"`)
+	}
+	return out, nil
+}
+
+func indexVariant(name string) int { return indexOf(allVariants, name) }
+
+func indexOf(vs []variant, name string) int {
+	for i, v := range vs {
+		if v.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// teachEarlyHints makes two requests for every page to each variant with Early Hints, so
+// that netjet has learned the route's links before the first measured load: Early Hints
+// pay off from a route's third response on.
+func teachEarlyHints(h http.Handler, pages []*page, variants []variant) {
+	var wg sync.WaitGroup
+	for _, v := range variants {
+		if v.opts == nil || !v.opts.EarlyHints {
+			continue
+		}
+		for _, p := range pages {
+			wg.Go(func() {
+				for range 2 {
+					h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://"+v.host()+p.path, nil))
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// lane is one browser with its own server and its own emulated network.
+type lane struct {
+	link     *link
+	server   *http.Server
+	served   *requestLog
+	browser  *browser
+	dataDir  string
+	trace    bool // write every request of every load to progress
+	progress io.Writer
+}
+
+func startLanes(ctx context.Context, cfg config, h http.Handler, cert tls.Certificate, spki string) ([]*lane, error) {
+	lanes := make([]*lane, cfg.parallel)
+	errs := make([]error, cfg.parallel)
+	var wg sync.WaitGroup
+	for i := range lanes {
+		wg.Go(func() { lanes[i], errs[i] = startLane(ctx, cfg, h, cert, spki) })
+	}
+	wg.Wait()
+	var started []*lane
+	for _, l := range lanes {
+		if l != nil {
+			started = append(started, l)
+		}
+	}
+	return started, errors.Join(errs...)
+}
+
+func startLane(ctx context.Context, cfg config, h http.Handler, cert tls.Certificate, spki string) (*lane, error) {
+	l := &lane{served: &requestLog{}, trace: cfg.trace, progress: cfg.progress}
+	if cfg.network == "link" {
+		l.link = newLink(cfg.rtt, cfg.down*1e6, cfg.up*1e6)
+	} else {
+		l.link = newLink(0, 0, 0) // counts bytes only
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	l.server = &http.Server{
+		Handler:           l.served.wrap(h),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}},
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0), // browsers drop connections as they please
+	}
+	go func() { _ = l.server.ServeTLS(l.link.listen(ln), "", "") }()
+	if l.dataDir, err = tempDir(); err != nil {
+		l.close()
+		return nil, err
+	}
+	if l.browser, err = startBrowser(ctx, cfg.chromium, l.dataDir, spki, ln.Addr().(*net.TCPAddr).Port); err != nil {
+		l.close()
+		return nil, err
+	}
+	l.served.waitQuiet(2 * time.Second) // whatever the browser fetched as it started is no page's
+	l.served.take()
+	return l, nil
+}
+
+func (l *lane) close() {
+	if l.browser != nil {
+		l.browser.cancel()
+	}
+	_ = l.server.Close()
+	if l.dataDir != "" {
+		_ = os.RemoveAll(l.dataDir)
+	}
+}
+
+// load loads one page in one variant and returns its figures.
+func (l *lane) load(p *page, v variant, throttle *network.Conditions) (figures, error) {
+	l.served.take()
+	sentBefore := l.link.sent.Load()
+	f, err := l.browser.load("https://"+v.host()+p.path, throttle, func() { l.served.waitQuiet(10 * time.Second) })
+	f.bytes = l.link.sent.Load() - sentBefore
+	requests := l.served.take()
+	counts := map[string]int{}
+	for _, r := range requests {
+		if counts[r.url]++; counts[r.url] == 2 {
+			f.double++
+		}
+	}
+	if l.trace && len(requests) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s: what the server sent, in ms from the page's request\n", p.name, v.name)
+		for _, r := range requests {
+			fmt.Fprintf(&b, "  %5d %5d  %-9q %s\n", r.start.Sub(requests[0].start).Milliseconds(),
+				r.end.Sub(requests[0].start).Milliseconds(), r.priority, r.url)
+		}
+		fmt.Fprint(l.progress, b.String())
+	}
+	return f, err
+}
+
+// requestLog records the requests of the current page load, and knows when the last one
+// ended.
+type requestLog struct {
+	mu       sync.Mutex
+	served   []*served
+	inFlight int
+	lastDone time.Time
+}
+
+// served is one request the server answered.
+type served struct {
+	url, priority string
+	start, end    time.Time
+}
+
+func (rl *requestLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rl.mu.Lock()
+		req := &served{url: r.Host + r.URL.RequestURI(), priority: r.Header.Get("Priority"), start: time.Now()}
+		rl.served = append(rl.served, req)
+		rl.inFlight++
+		rl.mu.Unlock()
+		defer func() {
+			rl.mu.Lock()
+			req.end = time.Now()
+			rl.inFlight--
+			rl.lastDone = time.Now()
+			rl.mu.Unlock()
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// take returns the requests so far and starts again with none.
+func (rl *requestLog) take() []served {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	out := make([]served, len(rl.served))
+	for i, r := range rl.served {
+		out[i] = *r
+	}
+	rl.served = nil
+	return out
+}
+
+// quietFor is how long the server must have had no request in flight for a page load to be
+// over: a lazy image, say, is asked for after the load event.
+const quietFor = 300 * time.Millisecond
+
+// waitQuiet returns once no request has been in flight for quietFor, or after limit.
+func (rl *requestLog) waitQuiet(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		rl.mu.Lock()
+		quiet := rl.inFlight == 0 && time.Since(rl.lastDone) >= quietFor
+		rl.mu.Unlock()
+		if quiet {
+			return
+		}
+		time.Sleep(quietFor / 10)
+	}
+}
+
+// measure loads every page in every variant cfg.runs times, each lane taking the next page
+// to measure. The variants of one run of a page load one after another on the same lane, in
+// an order that turns from run to run, so that what changes over time (the machine, the
+// other lane) weighs on each variant alike.
+func measure(ctx context.Context, cfg config, lanes []*lane, pages []*page, variants []variant, throttle *network.Conditions) (results, error) {
+	type job struct{ page, run int }
+	jobs := make(chan job)
+	go func() {
+		defer close(jobs)
+		for r := range cfg.runs {
+			for p := range pages {
+				select {
+				case jobs <- job{p, r}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	res := results{}
+	var mu sync.Mutex
+	errs := make([]error, len(lanes))
+	var wg sync.WaitGroup
+	for i, l := range lanes {
+		wg.Go(func() {
+			for j := range jobs {
+				if errs[i] != nil || ctx.Err() != nil {
+					continue // drain, so that the sender finishes
+				}
+				p := pages[j.page]
+				for k := range variants {
+					v := variants[(j.run+j.page+k)%len(variants)]
+					f, err := l.load(p, v, throttle)
+					if err != nil {
+						errs[i] = fmt.Errorf("%s %s run %d: %w", p.name, v.name, j.run+1, err)
+						break
+					}
+					mu.Lock()
+					res.add(p.name, v.name, f)
+					mu.Unlock()
+					fmt.Fprintf(cfg.progress, "%-28s %-12s run %d/%d: FCP %5.0f LCP %5.0f load %5.0f ms, %4d KB, twice %d, hinted %d\n",
+						p.name, v.name, j.run+1, cfg.runs, f.FCP, f.LCP, f.Load, f.bytes/1024, f.double, f.Hinted)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return res, ctx.Err()
+}
+
+// browserVersion is the product name and version of the lane's browser.
+func browserVersion(l *lane) string {
+	v, err := l.browser.version()
+	if err != nil {
+		return "Chromium"
+	}
+	return v
+}
+
+// selfSignedCert makes a certificate for the variants' hosts and 127.0.0.1, and returns it
+// with the base64 SHA-256 of its public key, which Chromium's
+// --ignore-certificate-errors-spki-list takes. Third-party hosts are not in it: the browser
+// then does not pool their requests into the site's connections, as it would not on the web.
+func selfSignedCert() (tls.Certificate, string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	now := time.Now()
+	template := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "netjet speedtest"},
+		DNSNames:     []string{"*.speedtest.test"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
+		base64.StdEncoding.EncodeToString(spki[:]), nil
+}

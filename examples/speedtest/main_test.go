@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// corpusDir is the corpus seen from this package's directory.
+const corpusDir = "../../../shared/corpus/pages"
+
+var summaryPattern = regexp.MustCompile(`^summary: demo early-hints FCP x(\d+\.\d\d) LCP x(\d+\.\d\d)$`)
+
+// TestRunPrintsTheTableAndTheSummary runs speedtest as main does, on the demo page only,
+// once per variant with a short think time, and reads what it prints.
+func TestRunPrintsTheTableAndTheSummary(t *testing.T) {
+	chromium, err := findChromium()
+	if err != nil {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, config{
+		pages: 1, runs: 1, think: 50 * time.Millisecond, rtt: 40 * time.Millisecond, down: 8, up: 4,
+		corpusDir: corpusDir, demoDir: "../demo", chromium: chromium, parallel: 1,
+		variants: "none,links,early-hints", network: "link",
+	}, &out))
+
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 6, "a settings line, the table's header and three rows, the summary:\n%s", out.String())
+	assert.Contains(t, lines[0], "speedtest: 1 pages x 3 variants x 1 runs")
+	assert.Equal(t, []string{"page", "variant", "runs", "FCP", "ms", "LCP", "ms", "load", "ms", "KB", "twice", "hinted", "FCP", "LCP", "load"},
+		strings.Fields(lines[1]))
+	rows := map[string][]string{}
+	for _, line := range lines[2:5] {
+		f := strings.Fields(line)
+		require.Len(t, f, 15, line)
+		assert.Equal(t, "demo", f[0])
+		assert.Equal(t, "1", f[2], "runs")
+		for _, i := range []int{3, 5, 7} { // FCP, LCP, load medians
+			ms, err := strconv.ParseFloat(f[i], 64)
+			require.NoError(t, err, line)
+			assert.Greater(t, ms, 0.0, line)
+		}
+		kb, err := strconv.Atoi(f[9])
+		require.NoError(t, err)
+		assert.Greater(t, kb, 700, "the demo loads about 740 KB at the synthetic sizes: %s", line)
+		assert.Equal(t, "0", f[10], "no resource is fetched twice: %s", line)
+		rows[f[1]] = f
+	}
+	require.Contains(t, rows, "none")
+	require.Contains(t, rows, "links")
+	require.Contains(t, rows, "early-hints")
+	assert.Equal(t, []string{"x1.00", "x1.00", "x1.00"}, rows["none"][12:])
+	assert.Equal(t, "0", rows["links"][11], "no Early Hints without the option")
+	assert.Equal(t, "7", rows["early-hints"][11], "the browser took the demo's seven preloads from the 103")
+
+	m := summaryPattern.FindStringSubmatch(lines[5])
+	require.NotNil(t, m, "the summary line: %q", lines[5])
+	for _, r := range m[1:] {
+		v, err := strconv.ParseFloat(r, 64)
+		require.NoError(t, err)
+		assert.Greater(t, v, 0.0)
+	}
+	assert.Equal(t, "x"+m[1], rows["early-hints"][12], "the summary repeats the table's FCP ratio")
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	for _, cfg := range []config{
+		{pages: 1, runs: 1, parallel: 1, variants: "none,links", network: "link"},
+		{pages: 1, runs: 1, parallel: 1, variants: "none,early-hints,fast", network: "link"},
+		{pages: 1, runs: 1, parallel: 1, variants: "none,early-hints", network: "wifi"},
+		{pages: 1, runs: 0, parallel: 1, variants: "none,early-hints", network: "link"},
+	} {
+		assert.Error(t, run(context.Background(), cfg, &bytes.Buffer{}), "%+v", cfg)
+	}
+}
+
+func TestLoadPagesPicksCorpusPagesLikeTheDemo(t *testing.T) {
+	pages, err := loadPages("../demo", corpusDir, 6)
+	require.NoError(t, err)
+	if len(pages) == 1 {
+		t.Skip("no corpus at " + corpusDir)
+	}
+	require.Len(t, pages, 6)
+	assert.Equal(t, "demo", pages[0].name)
+	assert.Equal(t, "/", pages[0].path)
+	names := map[string]bool{}
+	for _, p := range pages[1:] {
+		assert.False(t, names[p.name], "%s twice", p.name)
+		names[p.name] = true
+		assert.Positive(t, p.loads.sheets, p.name)
+		assert.GreaterOrEqual(t, p.loads.sheets+p.loads.scripts+p.loads.images, 3, p.name)
+		assert.InDelta(t, pages[0].weight(), p.weight(), float64(pages[0].weight())/2, "%s weighs about what the demo does", p.name)
+	}
+}
+
+func TestLoadPagesWithoutCorpusIsTheDemoAlone(t *testing.T) {
+	pages, err := loadPages("../demo", t.TempDir(), 6)
+	require.NoError(t, err)
+	require.Len(t, pages, 1)
+	assert.Equal(t, "demo", pages[0].name)
+}
+
+func TestGrownBodiesHaveTheirSizeAndStayValid(t *testing.T) {
+	s, err := newSite(nil, "../demo", 0)
+	require.NoError(t, err)
+	for dest, body := range s.bodies {
+		assert.Len(t, body, assetSizes[dest], dest)
+	}
+	for name, body := range s.assets {
+		assert.Len(t, body, assetSizes[destinationOf(name)], name)
+	}
+
+	original, err := os.ReadFile("../demo/static/hero.png")
+	require.NoError(t, err)
+	want, err := png.Decode(bytes.NewReader(original))
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(s.assets["/static/hero.png"]))
+	require.NoError(t, err, "the padded PNG still decodes")
+	assert.Equal(t, want, img, "to the demo's banner")
+	_, err = png.Decode(bytes.NewReader(s.bodies["image"]))
+	require.NoError(t, err)
+
+	css := string(s.assets["/static/site.css"])
+	assert.True(t, strings.HasPrefix(css, "@font-face"), "the demo's rules come first")
+	assert.True(t, strings.HasSuffix(css, "*/\n"), "the padding is a closed comment")
+	assert.Equal(t, 1, strings.Count(css, "/*synthetic padding"), "one padding comment")
+
+	font := s.assets["/static/square.woff2"]
+	assert.Equal(t, "wOF2", string(font[:4]))
+}
