@@ -179,26 +179,64 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 	if n >= len(doc) {
 		return false
 	}
+	// The attributes, read as the Tokenizer reads them. End tags have attributes too, which
+	// the Tokenizer drops; reading them still matters, as a quoted value may hold a '>'.
 	i := n
 	for {
 		if i = skipSpace(doc, i); i >= len(doc) {
 			return false
 		}
-		if doc[i] == '>' {
+		c := doc[i]
+		if c == '>' {
 			break
 		}
-		if len(s.attrs) == cap(s.attrs) {
-			s.attrs = append(s.attrs, attr{})[:len(s.attrs)]
+		if c == '/' {
+			i++ // an attribute with an empty key, which the Tokenizer drops
+			continue
 		}
-		s.attrs = s.attrs[:len(s.attrs)+1]
-		a := &s.attrs[len(s.attrs)-1]
-		if i = readAttr(doc, i, a); i < 0 {
+		keyStart, keyCased := i, byteClass[c] // the first byte is the key's even when it is '='
+		for i++; i < len(doc); i++ {
+			c := byteClass[doc[i]]
+			if c&keyEnd != 0 {
+				break
+			}
+			keyCased |= c
+		}
+		if i >= len(doc) {
 			return false
 		}
-		// End tags have attributes too, which the Tokenizer drops; parsing them still
-		// matters, as a quoted value may hold a '>'.
-		if tt == EndTag || a.key.start == a.key.end {
-			s.attrs = s.attrs[:len(s.attrs)-1]
+		a := attr{key: span{keyStart, i}, val: span{i, i}, keyCased: keyCased&foldable != 0}
+		if i = skipSpace(doc, i); i >= len(doc) {
+			return false
+		}
+		switch doc[i] {
+		case '/':
+			i++
+		case '=':
+			if i = skipSpace(doc, i+1); i >= len(doc) {
+				return false
+			}
+			switch q := doc[i]; q {
+			case '>':
+			case '"', '\'':
+				j := bytes.IndexByte(doc[i+1:], q)
+				if j < 0 {
+					return false
+				}
+				a.val = span{i + 1, i + 1 + j}
+				i += j + 2
+			default:
+				a.val.start = i
+				for i++; i < len(doc) && byteClass[doc[i]]&unquotedEnd == 0; i++ {
+				}
+				if i >= len(doc) {
+					return false
+				}
+				a.val.end = i
+			}
+		}
+		if tt == StartTag {
+			s.attrs = append(s.attrs, a)
 		}
 	}
 	s.tt, s.name, s.nameCased, s.pos = tt, span{start, n}, cased&foldable != 0, i+1
@@ -215,61 +253,6 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 	}
 	s.rawTag = rawTextTag(doc[start:n])
 	return true
-}
-
-// readAttr reads the attribute starting at doc[i], which is neither white space nor '>',
-// into a and returns the index after it, or -1 when the document ends first. A '/' there
-// reads as an attribute with an empty key, which the Tokenizer drops.
-func readAttr(doc []byte, i int, a *attr) int {
-	a.key.start = i
-	if doc[i] == '/' {
-		a.key.end, a.val, a.keyCased = i, span{i, i}, false
-		return i + 1
-	}
-	cased := byteClass[doc[i]] // the first byte belongs to the key even when it is '='
-	for i++; i < len(doc); i++ {
-		c := byteClass[doc[i]]
-		if c&keyEnd != 0 {
-			break
-		}
-		cased |= c
-	}
-	if i >= len(doc) {
-		return -1
-	}
-	a.key.end, a.val, a.keyCased = i, span{i, i}, cased&foldable != 0
-	if i = skipSpace(doc, i); i >= len(doc) {
-		return -1
-	}
-	switch doc[i] {
-	case '/':
-		return i + 1
-	case '=':
-	default:
-		return i // a key without a value
-	}
-	if i = skipSpace(doc, i+1); i >= len(doc) {
-		return -1
-	}
-	switch q := doc[i]; q {
-	case '>':
-		return i
-	case '"', '\'':
-		j := bytes.IndexByte(doc[i+1:], q)
-		if j < 0 {
-			return -1
-		}
-		a.val = span{i + 1, i + 1 + j}
-		return i + 2 + j
-	}
-	a.val.start = i
-	for i++; i < len(doc) && byteClass[doc[i]]&unquotedEnd == 0; i++ {
-	}
-	if i >= len(doc) {
-		return -1
-	}
-	a.val.end = i
-	return i
 }
 
 // TagName returns the current tag's name, lower-cased, with NUL bytes as U+FFFD. The slice
