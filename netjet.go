@@ -53,6 +53,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/netjet-go/netjet/internal/htmlscan"
 	"github.com/netjet-go/netjet/internal/urlref"
 )
 
@@ -143,9 +144,15 @@ func (p *Preloader) Links(doc []byte, docURL string) []Link {
 func (p *Preloader) parse(doc []byte, docURL string) *pageLinks {
 	c := newCollector(p.opts.Kinds, p.collectLimit, p.opts.MaxImages, docURL)
 	c.maxURLBytes = p.opts.MaxHeaderBytes
-	c.extract(doc)
+	s := scanners.Get().(*htmlscan.Scanner)
+	c.scan(s, doc)
+	s.Reset(nil) // let go of the body
+	scanners.Put(s)
 	return p.render(c.links())
 }
+
+// scanners keeps scanners, and the scratch space they grew, from one parse to the next.
+var scanners = sync.Pool{New: func() any { return new(htmlscan.Scanner) }}
 
 // render writes every link as a header value, all of them in one string.
 func (p *Preloader) render(links []Link) *pageLinks {
