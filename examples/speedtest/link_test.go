@@ -34,7 +34,7 @@ func linkPair(t *testing.T, l *link) (server, client net.Conn) {
 }
 
 func TestLinkDelaysTheFirstBytesByTheHandshakeAndHalfARoundTrip(t *testing.T) {
-	const rtt = 100 * time.Millisecond
+	const rtt = 200 * time.Millisecond
 	server, client := linkPair(t, newLink(rtt, 0, 0))
 
 	start := time.Now()
