@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -171,6 +170,3 @@ func (b *browser) version() (string, error) {
 	v, err := chromedp.CallBrowser(b.ctx, cdpbrowser.GetVersion, cdp.Empty{})
 	return v.Product, err
 }
-
-// tempDir makes a directory for a browser profile.
-func tempDir() (string, error) { return os.MkdirTemp("", "speedtest-chromium-") }

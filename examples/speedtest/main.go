@@ -90,7 +90,7 @@ func main() {
 	flag.StringVar(&cfg.demoDir, "demo", "examples/demo", "directory of the demo site")
 	flag.StringVar(&cfg.chromium, "chromium", "", "Chromium or Chrome to run (default: chromium, chromium-browser or google-chrome on PATH)")
 	flag.IntVar(&cfg.parallel, "parallel", 4, "browsers loading pages at the same time, each on its own emulated network")
-	flag.StringVar(&cfg.variants, "variants", "none,links,early-hints", "variants to measure, comma-separated; also: "+extraVariantNames())
+	flag.StringVar(&cfg.variants, "variants", strings.Join(defaultVariants, ","), "variants to measure, comma-separated; also: "+extraVariantNames())
 	flag.StringVar(&cfg.network, "network", "link", `network emulation: "link" (at the server's sockets) or "devtools"`)
 	flag.BoolVar(&cfg.trace, "trace", false, "write when the server started and finished each request of each load (with the browser's priority) to stderr")
 	flag.Parse()
@@ -102,9 +102,10 @@ func main() {
 	}
 }
 
+// extraVariantNames lists the variants that are not measured by default.
 func extraVariantNames() string {
 	var names []string
-	for _, v := range allVariants[3:] {
+	for _, v := range allVariants[len(defaultVariants):] {
 		names = append(names, v.name)
 	}
 	return strings.Join(names, ", ")
@@ -188,7 +189,7 @@ func pickVariants(list string) ([]variant, error) {
 	var out []variant
 	for _, name := range strings.Split(list, ",") {
 		name = strings.TrimSpace(name)
-		i := indexVariant(name)
+		i := indexOf(allVariants, name)
 		if i < 0 {
 			return nil, fmt.Errorf("unknown variant %q", name)
 		}
@@ -199,8 +200,6 @@ func pickVariants(list string) ([]variant, error) {
 	}
 	return out, nil
 }
-
-func indexVariant(name string) int { return indexOf(allVariants, name) }
 
 func indexOf(vs []variant, name string) int {
 	for i, v := range vs {
@@ -277,7 +276,7 @@ func startLane(ctx context.Context, cfg config, h http.Handler, cert tls.Certifi
 		ErrorLog:          log.New(io.Discard, "", 0), // browsers drop connections as they please
 	}
 	go func() { _ = l.server.ServeTLS(l.link.listen(ln), "", "") }()
-	if l.dataDir, err = tempDir(); err != nil {
+	if l.dataDir, err = os.MkdirTemp("", "speedtest-chromium-"); err != nil {
 		l.close()
 		return nil, err
 	}

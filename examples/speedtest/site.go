@@ -134,8 +134,11 @@ type variant struct {
 	opts *netjet.Options // nil: without netjet
 }
 
-// allVariants are the variants speedtest knows: the three it measures by default, and
-// others for finding out what the defaults should be.
+// defaultVariants are the variants measured by default, the first ones of allVariants.
+var defaultVariants = []string{"none", "links", "early-hints"}
+
+// allVariants are the variants speedtest knows: the three it measures by default, then
+// others that try netjet's options, for finding out what its defaults should be.
 var allVariants = []variant{
 	{"none", nil},
 	{"links", &netjet.Options{}},
