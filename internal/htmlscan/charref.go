@@ -12,27 +12,27 @@ import (
 // appendCharRef decodes the character reference at v[i], which is '&', the way the Tokenizer
 // does in an attribute value, appends the result to b and returns the index after the
 // reference. When there is no reference, it appends the '&' alone.
-func appendCharRef(b, v []byte, i int) ([]byte, int) {
-	s := v[i:]
-	if len(s) > 2 && s[1] == '#' {
-		if r, n := numericCharRef(s); n > 0 {
+func (s *Scanner) appendCharRef(b, v []byte, i int) ([]byte, int) {
+	ref := v[i:]
+	if len(ref) > 2 && ref[1] == '#' {
+		if r, n := numericCharRef(ref); n > 0 {
 			return utf8.AppendRune(b, r), i + n
 		}
 		return append(b, '&'), i + 1
 	}
 	n := 1
-	for n < len(s) && isAlnum(s[n]) {
+	for n < len(ref) && isAlnum(ref[n]) {
 		n++
 	}
-	if n < len(s) && s[n] == ';' {
+	if n < len(ref) && ref[n] == ';' {
 		n++
 	}
-	name := s[1:n]
+	name := ref[1:n]
 	// In an attribute value, "&amp=" is text: it is how URLs with a query write "&amp=".
-	if len(name) == 0 || name[len(name)-1] != ';' && n < len(s) && s[n] == '=' {
+	if len(name) == 0 || name[len(name)-1] != ';' && n < len(ref) && ref[n] == '=' {
 		return append(b, '&'), i + 1
 	}
-	if text, ok := namedRefs.lookup(name); ok {
+	if text, ok := s.namedRef(name); ok {
 		return append(b, text...), i + n
 	}
 	return append(b, '&'), i + 1
@@ -91,6 +91,36 @@ var windows1252 = [32]rune{
 	'\u02c6', '\u2030', '\u0160', '\u2039', '\u0152', '\u008d', '\u017d', '\u008f',
 	'\u0090', '\u2018', '\u2019', '\u201c', '\u201d', '\u2022', '\u2013', '\u2014',
 	'\u02dc', '\u2122', '\u0161', '\u203a', '\u0153', '\u009d', '\u017e', '\u0178',
+}
+
+// namedRef returns the text of the named reference "&" + name in an attribute value, and
+// whether it is one. The Scanner remembers the names it met last: a page repeats a few
+// (&amp; and &quot; by the thousand), and asking the shared cache takes a lock.
+func (s *Scanner) namedRef(name []byte) (string, bool) {
+	if len(name) > len(refMemoEntry{}.name) {
+		return namedRefs.lookup(name)
+	}
+	if s.refs == nil {
+		s.refs = new([64]refMemoEntry)
+	}
+	h := uint(len(name))*7 + uint(name[0])*3 + uint(name[len(name)-1])
+	e := &s.refs[h%uint(len(s.refs))]
+	if int(e.len) == len(name) && string(e.name[:e.len]) == string(name) {
+		return e.text, e.text != ""
+	}
+	text, ok := namedRefs.lookup(name)
+	e.len = uint8(copy(e.name[:], name))
+	e.text = text
+	return text, ok
+}
+
+// refMemoEntry is a name a Scanner met and its text, "" for no reference. The names of
+// references are at most 32 bytes long ("CounterClockwiseContourIntegral;"); longer names
+// are not remembered here, which only costs time.
+type refMemoEntry struct {
+	len  uint8
+	name [32]byte
+	text string
 }
 
 // namedRefs remembers what the Tokenizer makes of named character references. The Tokenizer

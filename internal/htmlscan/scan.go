@@ -78,19 +78,22 @@ type Scanner struct {
 
 	tt        TokenType
 	name      span
-	nameCased bool   // the name holds upper case or NUL
-	attrs     []attr // the current start tag's attributes, without empty keys
-	nextAttr  int    // the index in attrs of the attribute NextAttr looks at next
-	keyBits   uint64 // a bit per length and first byte of the keys NextAttr passed
-	keySet    []int  // the keys NextAttr passed in a tag with many, hashed (index+1)
-	keyBuf    []byte // a key lower-cased for hashing
-	scratch   []byte // rewritten names and values of the current tag
+	nameCased bool              // the name holds upper case or NUL
+	attrs     []attr            // the current start tag's attributes, without empty keys
+	nextAttr  int               // the index in attrs of the attribute NextAttr looks at next
+	keyBits   uint64            // a bit per length and first byte of the keys NextAttr passed
+	keySet    []int             // the keys NextAttr passed in a tag with many, hashed (index+1)
+	keyBuf    []byte            // a key lower-cased for hashing
+	refs      *[64]refMemoEntry // the named references met last
+	scratch   []byte            // rewritten names and values of the current tag
 }
 
 // Reset makes s scan doc from its beginning, reusing s's buffers. doc is read, never
 // modified, and must not be modified while s scans it.
 func (s *Scanner) Reset(doc []byte) {
-	*s = Scanner{doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0], keySet: s.keySet, keyBuf: s.keyBuf}
+	*s = Scanner{
+		doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0], keySet: s.keySet, keyBuf: s.keyBuf, refs: s.refs,
+	}
 }
 
 // AllowCDATA sets whether <![CDATA[...]]> is a CDATA section, whose text may contain '<'
@@ -388,6 +391,12 @@ func (s *Scanner) value(sp span) []byte {
 	if i < 0 {
 		return v
 	}
+	// Values with references have many (URLs, JSON): when '\r' and NUL are absent, as they
+	// nearly always are, the next byte to rewrite is the next '&'.
+	next := indexValueSpecial
+	if bytes.IndexByte(v[i:], '\r') < 0 && bytes.IndexByte(v[i:], 0) < 0 {
+		next = indexAmpersand
+	}
 	start := len(s.scratch)
 	b := append(s.scratch, v[:i]...)
 	for i < len(v) {
@@ -401,9 +410,9 @@ func (s *Scanner) value(sp span) []byte {
 				i++
 			}
 		case '&':
-			b, i = appendCharRef(b, v, i)
+			b, i = s.appendCharRef(b, v, i)
 		default:
-			j := indexValueSpecial(v[i:])
+			j := next(v[i:])
 			if j < 0 {
 				j = len(v) - i
 			}
@@ -414,6 +423,8 @@ func (s *Scanner) value(sp span) []byte {
 	s.scratch = b
 	return b[start:len(b):len(b)]
 }
+
+func indexAmpersand(v []byte) int { return bytes.IndexByte(v, '&') }
 
 // indexValueSpecial returns the index of the first byte of v that value rewrites, or -1.
 func indexValueSpecial(v []byte) int {
