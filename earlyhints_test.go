@@ -20,20 +20,27 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// hintsPage is a page whose links are hint-safe but one (a stylesheet with a media query),
-// plus a per-visit avatar URL, as a signed per-user URL would be.
+// hintsPage is a page with links of every sort a 103 takes or leaves out: a stylesheet with a
+// media query (left out: Chrome drops it), one for media "screen" (every screen: taken, without
+// media), a deferred script and an image not marked fetchpriority=high (left out: they would
+// take bandwidth from what the first render waits for), and a per-visit avatar URL, as a
+// signed per-user URL would be.
 func hintsPage(visit int64) string {
 	return fmt.Sprintf(`<!doctype html><html><head>
 <link rel=stylesheet href=/app.css>
 <link rel=stylesheet href=/wide.css media="(min-width: 80em)">
+<link rel=stylesheet href=/screen.css media=screen>
 <script src=/app.js></script>
+<script src=/later.js defer></script>
 <link rel=preload href=/font.woff2 as=font type=font/woff2 crossorigin>
-</head><body><img src="/avatar/%d.png"><img src=/hero.jpg></body></html>`, visit)
+</head><body><img src="/avatar/%d.png" fetchpriority=high><img src=/hero.jpg fetchpriority=high><img src=/footer.png></body></html>`, visit)
 }
 
-// The Link value the route learns from hintsPage: no media link, no avatar, no attributes.
-const learnedHint = `</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script, ` +
-	`</font.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin, </hero.jpg>; rel=preload; as=image`
+// The Link value the route learns from hintsPage: no media query, no deferred script, no
+// avatar, no image but the high-priority one, no attributes.
+const learnedHint = `</app.css>; rel=preload; as=style, </screen.css>; rel=preload; as=style, ` +
+	`</app.js>; rel=preload; as=script, </font.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin, ` +
+	`</hero.jpg>; rel=preload; as=image; fetchpriority=high`
 
 // hintsServer serves hintsPage behind netjet with Early Hints. While hold is set, each
 // handler call waits for release, so that a test can see a 103 arrive while the handler is
@@ -149,6 +156,7 @@ func TestEarlyHintsArriveWhileTheHandlerIsStillWorking(t *testing.T) {
 	assert.Equal(t, http.StatusOK, nav.status)
 	assert.Contains(t, nav.body, "/avatar/3.png")
 	assert.Contains(t, nav.header.Get("Link"), "</wide.css>", "the final response keeps every link")
+	assert.Contains(t, nav.header.Get("Link"), "</later.js>")
 }
 
 func TestEarlyHintsNeverCarryPerUserLinks(t *testing.T) {
@@ -289,5 +297,5 @@ func TestEarlyHintsRespectTheByteCap(t *testing.T) {
 	hs.teach(t, "/")
 	nav := hs.navigate(t, "/", "navigate", nil)
 	require.Len(t, nav.hints, 1)
-	assert.Equal(t, "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script", nav.hints[0].Get("Link"))
+	assert.Equal(t, "</app.css>; rel=preload; as=style, </screen.css>; rel=preload; as=style", nav.hints[0].Get("Link"))
 }

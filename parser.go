@@ -30,6 +30,8 @@ type Link struct {
 	Type, Media, Integrity, FetchPriority, ReferrerPolicy, ImageSrcset, ImageSizes string
 	// Kind says which option selected the link.
 	Kind Kind
+
+	class linkClass // where the link goes in the order; whether it blocks rendering
 }
 
 // String returns the link as one Link header value, e.g. `</app.css>; rel=preload; as=style`.
@@ -566,7 +568,7 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 	if !ok || c.collected(c.dedupKey(u)) {
 		return
 	}
-	l.URL = u
+	l.URL, l.class = u, class
 	c.classes[class] = append(c.classes[class], l)
 	switch {
 	case high:
