@@ -1,6 +1,7 @@
 package netjet
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -92,28 +93,42 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 }
 
-// BenchmarkMiddlewareRatio runs bare and netjet requests interleaved, in batches, so that both
-// see the same machine at the same moment, and reports netjet's cost as a ratio of bare's
-// throughput (1.0 means free).
-func BenchmarkMiddlewareRatio(b *testing.B) {
+// BenchmarkLoopbackRatio serves iab-1.html over loopback from a bare server and from netjet
+// servers, to one keep-alive client, interleaving batches of requests so that both see the
+// same machine at the same moment, and reports netjet's throughput as a fraction of the bare
+// server's (1.0 means free). cmd/loadtest does the same with wrk and many connections.
+func BenchmarkLoopbackRatio(b *testing.B) {
 	page := readCorpusPage(b, "iab-1.html")
-	r := httptest.NewRequest(http.MethodGet, "/article", nil)
 	variants := benchVariants(b, page)
-	for _, name := range []string{"cache-hit", "cache-miss"} {
+	bare := httptest.NewServer(variants["bare"])
+	defer bare.Close()
+	for _, name := range []string{"cache-hit", "cache-miss", "no-etag"} {
 		b.Run(name, func(b *testing.B) {
-			bare, h := variants["bare"], variants[name]
-			w := &discardWriter{h: http.Header{}}
-			serveOnce(h, w, r)
-			const batch = 32
+			srv := httptest.NewServer(variants[name])
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			get := func(url string) {
+				resp, err := client.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			get(srv.URL + "/article") // fills the cache for cache-hit
+			const batch = 16
 			var bareTime, netjetTime time.Duration
 			for b.Loop() {
 				start := time.Now()
 				for range batch {
-					serveOnce(bare, w, r)
+					get(bare.URL + "/article")
 				}
 				mid := time.Now()
 				for range batch {
-					serveOnce(h, w, r)
+					get(srv.URL + "/article")
 				}
 				bareTime += mid.Sub(start)
 				netjetTime += time.Since(mid)

@@ -177,15 +177,47 @@ const asciiSpace = " \t\n\f\r"
 // case-insensitively: the Kelvin sign is no "k" to a browser, as strings.ToLower would make it.
 func (e *element) lower(id attrID) string {
 	v := bytes.Trim(e.vals[id], asciiSpace)
-	b := make([]byte, len(v))
+	if len(v) == 0 {
+		return ""
+	}
+	var stack [48]byte // enumerated values are short: lower them without allocating
+	var b []byte
+	if len(v) <= len(stack) {
+		b = stack[:len(v)]
+	} else {
+		b = make([]byte, len(v))
+	}
 	for i, c := range v {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		b[i] = c
 	}
+	if known, ok := enumeratedValues[string(b)]; ok {
+		return known // the usual value: no string to allocate
+	}
 	return string(b)
 }
+
+// enumeratedValues are the values of enumerated attributes that pages use most, each mapped
+// to itself, so that lower can return them without allocating.
+var enumeratedValues = func() map[string]string {
+	m := map[string]string{}
+	for _, set := range []map[string]bool{preloadDestinations, javaScriptTypes, referrerPolicies} {
+		for v := range set {
+			m[v] = v
+		}
+	}
+	for _, v := range []string{
+		"stylesheet", "preload", "modulepreload", "preconnect", "dns-prefetch", "prefetch", "icon",
+		"shortcut icon", "apple-touch-icon", "alternate", "canonical", "manifest", "alternate stylesheet",
+		"module", "text/css", "importmap", "application/ld+json", "application/json", "speculationrules",
+		"lazy", "eager", "anonymous", "use-credentials", "high", "low", "auto", "all", "screen", "print",
+	} {
+		m[v] = v
+	}
+	return m
+}()
 
 // str returns the attribute as written.
 func (e *element) str(id attrID) string { return string(e.vals[id]) }
@@ -603,10 +635,22 @@ func (c *collector) tooLong(class linkClass, high bool, v []byte) bool {
 // keeps u as it is: the header resolves it against the response's URL, which a proxy in
 // front may spell otherwise than docURL.
 func (c *collector) dedupKey(u string) string {
-	if c.docURL == "" {
+	if c.docURL == "" || isResolved(u) {
 		return u
 	}
 	return urlref.Resolve(c.docURL, u)
+}
+
+// isResolved reports whether resolving u against any http URL gives u itself: an absolute
+// http(s) URL or an absolute path, without dot segments or a fragment. Most page URLs are.
+func isResolved(u string) bool {
+	switch {
+	case strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//"):
+	case strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
+	default:
+		return false
+	}
+	return !strings.Contains(u, "/.") && !strings.Contains(u, "#")
 }
 
 // collected reports whether key was collected before, and remembers it.
@@ -640,7 +684,20 @@ func (c *collector) resolve(raw []byte) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return string(c.appendResolved(nil, u)), true
+	if !c.haveBase && !needsEscape(u) {
+		return u, true // the usual URL, as written: no second copy
+	}
+	return string(c.appendResolved(make([]byte, 0, len(u)+16), u)), true
+}
+
+// needsEscape reports whether appendEscapedURL would change u.
+func needsEscape(u string) bool {
+	for i := 0; i < len(u); i++ {
+		if c := u[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' {
+			return true
+		}
+	}
+	return false
 }
 
 func isC0OrSpace(r rune) bool { return r <= ' ' }
