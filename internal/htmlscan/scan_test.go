@@ -3,6 +3,7 @@ package htmlscan
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -34,8 +35,9 @@ func (t tag) String() string {
 	return b.String()
 }
 
-// foreignDepth is the rule both sides follow for CDATA: allowed inside <svg> and <math>,
-// as a caller tracking foreign content would allow it.
+// foreignDepth is the rule both sides follow for foreign content, inside <svg> and <math>,
+// as a caller tracking it would: CDATA sections are allowed, and start tags open no raw
+// text.
 type foreignDepth int
 
 func (d *foreignDepth) update(t tag) bool {
@@ -76,7 +78,11 @@ func referenceTags(doc []byte) []tag {
 			t.Attrs = append(t.Attrs, [2]string{string(k), string(v)})
 		}
 		tags = append(tags, t)
-		z.AllowCDATA(depth.update(t))
+		foreign := depth.update(t)
+		z.AllowCDATA(foreign)
+		if foreign && t.Type != EndTag {
+			z.NextIsNotRawText()
+		}
 	}
 }
 
@@ -91,7 +97,11 @@ func scannedTags(s *Scanner, doc []byte) []tag {
 			t.Attrs = append(t.Attrs, [2]string{string(k), string(v)})
 		}
 		tags = append(tags, t)
-		s.AllowCDATA(depth.update(t))
+		foreign := depth.update(t)
+		s.AllowCDATA(foreign)
+		if foreign && tt != EndTag {
+			s.NextIsNotRawText()
+		}
 	}
 	return tags
 }
@@ -176,6 +186,10 @@ func TestTricky(t *testing.T) {
 		{"raw text elements", `<xmp><a></xmp><iframe><b></iframe><noembed><c></noembed><noframes><d></noframes><noscript><e></noscript><f>`, nil},
 		{"raw end tag mismatch", `<style></styl></stylex><</style><a>`, nil},
 		{"plaintext", `<plaintext><a></plaintext><b>`, []tag{{StartTag, "plaintext", nil}}},
+		{"no raw text in foreign content", `<svg><style><a></style><title/><b></svg><style><c></style>`, []tag{
+			{StartTag, "svg", nil}, {StartTag, "style", nil}, {StartTag, "a", nil}, {EndTag, "style", nil},
+			{SelfClosingTag, "title", nil}, {StartTag, "b", nil}, {EndTag, "svg", nil}, {StartTag, "style", nil},
+			{EndTag, "style", nil}}},
 		{"unterminated start tag", `<a><b c="d>`, []tag{{StartTag, "a", nil}}},
 		{"unterminated end tag", `<a></b`, []tag{{StartTag, "a", nil}}},
 		{"unterminated name", `<a><bcd`, []tag{{StartTag, "a", nil}}},
@@ -373,13 +387,9 @@ func TestAdversarialInputsStayLinear(t *testing.T) {
 	var s Scanner
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
-			start := time.Now()
-			want := referenceTags(doc)
-			reference := time.Since(start)
-			start = time.Now()
-			got := scannedTags(&s, doc)
-			scanned := time.Since(start)
-			require.Empty(t, diffTags(want, got))
+			require.Empty(t, diffTags(referenceTags(doc), scannedTags(&s, doc)))
+			reference := fastest(func() { referenceTags(doc) })
+			scanned := fastest(func() { scannedTags(&s, doc) })
 			require.Less(t, scanned, 10*reference+100*time.Millisecond)
 		})
 	}
@@ -427,6 +437,17 @@ func TestSmallScope(t *testing.T) {
 			walk(0)
 		})
 	}
+}
+
+// fastest returns the shortest of three runs of f: the one least disturbed by the machine.
+func fastest(f func()) time.Duration {
+	best := time.Duration(math.MaxInt64)
+	for range 3 {
+		start := time.Now()
+		f()
+		best = min(best, time.Since(start))
+	}
+	return best
 }
 
 func corpusPages(t *testing.T) []string {
