@@ -22,9 +22,9 @@ import (
 
 // hintsPage is a page with links of every sort a 103 takes or leaves out: a stylesheet with a
 // media query (left out: Chrome drops it), one for media "screen" (every screen: taken, without
-// media), a deferred script and an image not marked fetchpriority=high (left out: they would
-// take bandwidth from what the first render waits for), and a per-visit avatar URL, as a
-// signed per-user URL would be.
+// media), a deferred script, a font and images (left out: they would take bandwidth from what
+// the first render waits for), a preconnect (taken: it costs no bandwidth), and a per-visit
+// avatar URL, as a signed per-user URL would be.
 func hintsPage(visit int64) string {
 	return fmt.Sprintf(`<!doctype html><html><head>
 <link rel=stylesheet href=/app.css>
@@ -33,14 +33,16 @@ func hintsPage(visit int64) string {
 <script src=/app.js></script>
 <script src=/later.js defer></script>
 <link rel=preload href=/font.woff2 as=font type=font/woff2 crossorigin>
+<link rel=preconnect href=https://cdn.example crossorigin>
+<link rel=preload href=/extra.css as=style>
 </head><body><img src="/avatar/%d.png" fetchpriority=high><img src=/hero.jpg fetchpriority=high><img src=/footer.png></body></html>`, visit)
 }
 
-// The Link value the route learns from hintsPage: no media query, no deferred script, no
-// avatar, no image but the high-priority one, no attributes.
+// The Link value the route learns from hintsPage: what blocks the first render, and the
+// preconnect; no media query, no deferred script, font, image or avatar, no attributes.
 const learnedHint = `</app.css>; rel=preload; as=style, </screen.css>; rel=preload; as=style, ` +
-	`</app.js>; rel=preload; as=script, </font.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin, ` +
-	`</hero.jpg>; rel=preload; as=image; fetchpriority=high`
+	`</app.js>; rel=preload; as=script, <https://cdn.example>; rel=preconnect; crossorigin, ` +
+	`</extra.css>; rel=preload; as=style`
 
 // hintsServer serves hintsPage behind netjet with Early Hints. While hold is set, each
 // handler call waits for release, so that a test can see a 103 arrive while the handler is

@@ -191,7 +191,8 @@ func TestEarlyHintsReachTheThirdNavigation(t *testing.T) {
 	hints, resp := navigate()
 	require.Len(t, hints, 1)
 	assert.Contains(t, hints[0], "</static/site.css>; rel=preload; as=style")
-	assert.Contains(t, hints[0], "</static/hero.png>; rel=preload; as=image; fetchpriority=high")
+	assert.Contains(t, hints[0], "</static/app.js>; rel=preload; as=script")
+	assert.NotContains(t, hints[0], "hero.png", "only what blocks the first render is hinted")
 	assert.Contains(t, resp.Header.Get("Link"), "</static/site.css>; rel=preload; as=style")
 }
 
