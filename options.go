@@ -65,8 +65,9 @@ type Options struct {
 	// It must not be negative: an unbounded buffer is unbounded memory.
 	MaxBufferBytes int
 
-	// EarlyHints sends a 103 Early Hints response, with the links that the route's recent pages
-	// had in common, before the handler runs. See the package documentation.
+	// EarlyHints sends a 103 Early Hints response before the handler runs, for navigations over
+	// HTTP/2: the links that block the first render (stylesheets, blocking scripts) which the
+	// route's last two pages had in common. See the package documentation.
 	EarlyHints bool
 
 	// EarlyHintsHTTP1 allows Early Hints over HTTP/1.1 too. Off by default: some HTTP/1.1
