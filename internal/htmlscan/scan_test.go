@@ -272,7 +272,7 @@ func TestCorpusPrefixes(t *testing.T) {
 		require.NoError(t, err)
 		step := 1
 		switch {
-		case len(doc) > 16<<10:
+		case len(doc) > 16<<10, len(doc) > 4<<10 && testing.Short():
 			continue
 		case len(doc) > 4<<10:
 			step = 7
@@ -282,7 +282,7 @@ func TestCorpusPrefixes(t *testing.T) {
 			cuts++
 		}
 	}
-	require.Greater(t, cuts, 20000)
+	require.Greater(t, cuts, 10000)
 }
 
 // soupPieces are the bits of HTML whose combinations the tokenizer states depend on; random
@@ -415,6 +415,9 @@ func TestSmallScope(t *testing.T) {
 	}
 	var s Scanner
 	for _, sc := range scopes {
+		if testing.Short() {
+			sc.maxLen--
+		}
 		t.Run(sc.name, func(t *testing.T) {
 			var doc []byte
 			var walk func(depth int)
