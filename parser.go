@@ -252,6 +252,11 @@ const (
 	tagMText
 )
 
+// hasLinkAttrs reports whether the collector reads the attributes of the element.
+func (t tagID) hasLinkAttrs() bool {
+	return t == tagLink || t == tagScript || t == tagImg || t == tagImage || t == tagBase
+}
+
 func lookupTag(name []byte) tagID {
 	switch string(name) {
 	case "link":
@@ -834,9 +839,11 @@ func (c *collector) scan(s *htmlscan.Scanner, doc []byte) {
 				continue
 			}
 			e = element{}
-			for k, v, ok := s.NextAttr(); ok; k, v, ok = s.NextAttr() {
-				if id, ok := attrIDs[string(k)]; ok {
-					e.set(id, v)
+			if tag.hasLinkAttrs() { // the attributes of <div>, <svg> and the like matter to no link
+				for k, v, ok := s.NextAttr(); ok; k, v, ok = s.NextAttr() {
+					if id, ok := attrIDs[string(k)]; ok {
+						e.set(id, v)
+					}
 				}
 			}
 			c.start(tag, &e, tt == htmlscan.SelfClosingTag)
