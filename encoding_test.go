@@ -18,32 +18,30 @@ import (
 
 const encodedPage = `<!doctype html><link rel=stylesheet href=/app.css><script src=/app.js></script>`
 
-func gzipped(t *testing.T, s string) []byte {
+// compressed returns s written through the compressor w makes.
+func compressed(t *testing.T, s string, w func(io.Writer) io.WriteCloser) []byte {
 	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	_, err := io.WriteString(w, s)
+	zw := w(&b)
+	_, err := io.WriteString(zw, s)
 	require.NoError(t, err)
-	require.NoError(t, w.Close())
+	require.NoError(t, zw.Close())
 	return b.Bytes()
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	return compressed(t, s, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
 }
 
 func zlibbed(t *testing.T, s string) []byte {
-	var b bytes.Buffer
-	w := zlib.NewWriter(&b)
-	_, err := io.WriteString(w, s)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return b.Bytes()
+	return compressed(t, s, func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) })
 }
 
 func rawDeflated(t *testing.T, s string) []byte {
-	var b bytes.Buffer
-	w, err := flate.NewWriter(&b, flate.DefaultCompression)
-	require.NoError(t, err)
-	_, err = io.WriteString(w, s)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return b.Bytes()
+	return compressed(t, s, func(w io.Writer) io.WriteCloser {
+		fw, err := flate.NewWriter(w, flate.DefaultCompression)
+		require.NoError(t, err)
+		return fw
+	})
 }
 
 // encodedHandler serves body as is, with the given Content-Encoding.

@@ -198,24 +198,6 @@ func recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// lockedLog collects a server's error log.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // heapSampler records the largest HeapInuse seen while it runs.
 type heapSampler struct {
 	stop chan struct{}
@@ -378,7 +360,7 @@ func TestLoadManyClientsOneMiddleware(t *testing.T) {
 	baselineHeap := retainedHeap()
 
 	h := recoverPanics(mustPreloader(t, netjet.Options{CacheSize: 8, MaxBufferBytes: loadMaxBuffer}).Handler(site.handler()))
-	var logs lockedLog
+	var logs lockedBuffer
 	h1 := httptest.NewUnstartedServer(h)
 	h1.Config.ErrorLog = log.New(&logs, "http/1.1: ", 0)
 	h1.Start()
