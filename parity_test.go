@@ -111,11 +111,10 @@ func TestParityWithNetjet14(t *testing.T) {
 		// Browsers that run modules never fetch a nomodule script: preloading it wastes bandwidth.
 		{"scripts: nomodule is skipped", scripts, []parityRequest{page200("/blog/nomodule-script", script("/lib/site.js"))}},
 		// netjet sent rel=preload; as=script, which a module fetch does not match: the browser
-		// downloaded the file twice. modulepreload matches it. A modulepreload is fetched in
-		// CORS mode with same-origin credentials already, which is what crossorigin=anonymous
-		// asks for: only crossorigin=use-credentials is written out.
+		// downloaded the file twice. modulepreload matches it; crossorigin=anonymous is carried
+		// as a bare crossorigin.
 		{"scripts: a module is a modulepreload", scripts, []parityRequest{page200("/blog/module-script",
-			"</lib/app.mjs>; rel=modulepreload")}},
+			"</lib/app.mjs>; rel=modulepreload; crossorigin")}},
 		{"scripts: two, in document order", scripts, []parityRequest{page200("/blog/two-scripts",
 			script("/lib/site.js")+", "+script("/lib/widgets.js"))}},
 		{"scripts: an image is not a script", scripts, []parityRequest{page200("/blog/script-and-image", script("/lib/site.js"))}},

@@ -561,10 +561,9 @@ func (c *collector) scriptElement(e *element) {
 	switch {
 	case t == "module":
 		// as=script would not match the module fetch, and the script would download twice.
+		// crossorigin is carried as written: a module is fetched in CORS mode anyway, so a bare
+		// crossorigin changes nothing, but it keeps the header saying what the page says.
 		l.Rel = "modulepreload"
-		if l.CrossOrigin == "anonymous" {
-			l.CrossOrigin = "" // a module is fetched in CORS mode anyway: only credentials differ
-		}
 		c.add(classLaterScript, e.vals[attrSrc], l)
 	case (t == "" || javaScriptTypes[t]) && !e.present(attrNoModule):
 		l.Rel, l.As = "preload", "script"

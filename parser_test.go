@@ -103,7 +103,9 @@ func TestLinksScripts(t *testing.T) {
 		{name: "a type with parameters is not JavaScript", doc: `<script src=/app.js type="text/javascript; charset=utf-8"></script>`},
 		{name: "module", doc: `<script type=module src=/app.mjs></script>`, want: []string{moduleLink}},
 		// A module is fetched in CORS mode with or without crossorigin: anonymous adds nothing.
-		{name: "module with crossorigin", doc: `<script type=MODULE src=/app.mjs crossorigin></script>`, want: []string{moduleLink}},
+		// A module is fetched in CORS mode anyway: the bare crossorigin changes nothing, and is
+		// kept as the page wrote it.
+		{name: "module with crossorigin", doc: `<script type=MODULE src=/app.mjs crossorigin></script>`, want: []string{moduleLink + "; crossorigin"}},
 		{name: "module with crossorigin=use-credentials", doc: `<script type=module src=/app.mjs crossorigin=use-credentials></script>`, want: []string{moduleLink + "; crossorigin=use-credentials"}},
 		{name: "module with integrity", doc: `<script type=module src=/app.mjs integrity="sha384-abc"></script>`, want: []string{moduleLink + `; integrity="sha384-abc"`}},
 		// nomodule concerns classic scripts only: browsers run a module that carries it.

@@ -63,7 +63,7 @@ func TestRunPrintsTheTableAndTheSummary(t *testing.T) {
 	require.Contains(t, rows, "early-hints")
 	assert.Equal(t, []string{"x1.00", "x1.00", "x1.00"}, rows["none"][12:])
 	assert.Equal(t, "0", rows["links"][11], "no Early Hints without the option")
-	assert.Equal(t, "7", rows["early-hints"][11], "the browser took the demo's seven preloads from the 103")
+	assert.Equal(t, "3", rows["early-hints"][11], "the browser took the demo's three render-blocking files from the 103")
 
 	m := summaryPattern.FindStringSubmatch(lines[5])
 	require.NotNil(t, m, "the summary line: %q", lines[5])
