@@ -561,3 +561,8 @@ var byteClass = func() (t [256]uint8) {
 	t['&'] |= valueSpecial
 	return t
 }()
+
+// NextIsNotRawText tells the scanner that the start tag just returned opens no raw text, as
+// the Tokenizer's method of the same name does: in SVG and MathML content, <style>, <title>
+// and <script> hold markup.
+func (s *Scanner) NextIsNotRawText() { s.rawTag = "" }
