@@ -334,15 +334,21 @@ type collector struct {
 	// ("app.css" and "/blog/app.css" in /blog/post) goes out once: keys while few, then seen.
 	keys []string
 	seen map[string]struct{}
+
+	finished bool // see done
 }
 
 func newCollector(kinds Kind, maxLinks, maxImages int, docURL string) *collector {
 	return &collector{kinds: kinds, maxLinks: maxLinks, maxImages: maxImages, docURL: docURL}
 }
 
-// done reports whether no later element can change the result: the stylesheets alone fill
-// the link cap, or every kind has all the links it may have.
-func (c *collector) done() bool {
+// done reports whether no later element can change the result. It is asked after every tag,
+// and its answer changes only when a link is collected or a class is cut: finished keeps it.
+func (c *collector) done() bool { return c.finished }
+
+// isFinished works out done's answer: the stylesheets alone fill the link cap, or every kind
+// has all the links it may have.
+func (c *collector) isFinished() bool {
 	if c.maxLinks < 0 {
 		return false
 	}
@@ -612,6 +618,7 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 	case class == classImage:
 		c.images++
 	}
+	c.finished = c.isFinished()
 }
 
 // tooLong reports whether attribute v, a URL or a srcset, makes the class's next link longer
@@ -632,6 +639,7 @@ func (c *collector) tooLong(class linkClass, high bool, v []byte) bool {
 		return false
 	}
 	c.cut[class] = true
+	c.finished = c.isFinished()
 	return true
 }
 
