@@ -8,7 +8,9 @@
 //
 // so that a browser or a CDN starts fetching them while the HTML is still arriving. The body
 // is sent exactly as the handler wrote it. Pages seen before (same path, same ETag) are not
-// parsed again: their links come from an LRU cache and the body streams straight through.
+// parsed again: their links come from an LRU cache and the body streams straight through. A
+// page without an ETag is remembered by a hash of its body, so an unchanged one is not
+// parsed again either.
 //
 // Wrap any http.Handler:
 //
@@ -18,9 +20,10 @@
 //
 // or add it to a chain, as with chi's r.Use(netjet.Middleware(netjet.Options{})).
 //
-// With Options.EarlyHints, netjet also learns which links each route's pages share and sends
-// them in a 103 Early Hints response before the handler runs, so that the browser fetches
-// while the server is still building the page.
+// With Options.EarlyHints, netjet also learns which render-blocking links (stylesheets,
+// blocking scripts) each route's last two pages shared, and sends them in a 103 Early Hints
+// response before the handler runs, so that the browser fetches while the server is still
+// building the page. A link only one response had, such as a per-user URL, is never hinted.
 //
 // # What it reads, and what it leaves alone
 //
