@@ -119,10 +119,10 @@ func isPrivate(h http.Header) bool {
 }
 
 // hintLinks returns the links worth a 103: those that block the first render. A 103 starts
-// its fetches before the page, and Go's HTTP/2 server shares the connection evenly between
-// them, whatever priority the browser asks for, so anything else hinted (a deferred or module
-// script, an image, a font) takes bandwidth from the stylesheets and blocking scripts that the
-// page paints after. Measured in Chromium on a slow link (examples/speedtest), hinting every
+// its fetches before the page, each at the priority of its as (a deferred script's preload as
+// urgently as a blocking one), so anything else hinted (a deferred or module script, an
+// image, a font) takes bandwidth from the stylesheets and blocking scripts that the page
+// paints after. Measured in Chromium on a slow link (examples/speedtest), hinting every
 // link made the demo paint 16% later than no hints at all; hinting also its font and hero
 // image, 6% later; hinting only what blocks rendering, sooner. So: stylesheets, blocking
 // scripts, the author's own preloads of styles and scripts, and preconnects, which cost no
