@@ -22,7 +22,7 @@ func TestConcurrentLargestPageMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates about 600 MB")
 	}
-	page, err := os.ReadFile(filepath.Join("..", "shared", "corpus", "pages", "yahoo-2.html"))
+	page, err := os.ReadFile(filepath.Join(corpusDir, "yahoo-2.html"))
 	if os.IsNotExist(err) {
 		t.Skip("corpus absent")
 	}

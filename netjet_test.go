@@ -1075,17 +1075,9 @@ func TestHandlerLinkKeptAndNotRepeated(t *testing.T) {
 }
 
 func TestCapsHoldOnCorpus(t *testing.T) {
-	const dir = "../shared/corpus/pages"
-	names, err := filepath.Glob(filepath.Join(dir, "*.html"))
-	require.NoError(t, err)
-	if len(names) == 0 {
-		t.Skipf("no corpus pages in %s (it sits beside the repository)", dir)
-	}
-	pages := make(map[string][]byte, len(names))
-	for _, name := range names {
-		b, err := os.ReadFile(name)
-		require.NoError(t, err)
-		pages["/"+filepath.Base(name)] = b
+	pages := map[string][]byte{}
+	for name, doc := range corpusPages(t) {
+		pages["/"+name] = doc
 	}
 	p, err := netjet.New(netjet.Options{})
 	require.NoError(t, err)

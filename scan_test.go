@@ -1,8 +1,6 @@
 package netjet
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,14 +21,8 @@ func linksBoth(doc []byte, docURL string) (reference, fast []Link) {
 }
 
 func TestScannerFindsTheReferenceLinksOnTheCorpus(t *testing.T) {
-	pages, err := filepath.Glob(filepath.Join(corpusDir, "*.html"))
-	require.NoError(t, err)
-	if len(pages) == 0 {
-		t.Skipf("no corpus in %s", corpusDir)
-	}
-	for _, page := range pages {
-		doc, err := os.ReadFile(page)
-		require.NoError(t, err)
+	for _, page := range corpusPages(t) {
+		doc := readCorpusPage(t, page)
 		reference, fast := linksBoth(doc, "/page")
 		require.Equal(t, reference, fast, page)
 		// Cut short, as a body past MaxBufferBytes is.
