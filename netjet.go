@@ -256,7 +256,7 @@ type preloadWriter struct {
 	req           *http.Request
 	state         writerState
 	status        int
-	sniff         bool  // no Content-Type: decide on the body, as net/http would
+	sniff         bool  // no Content-Type, and no decision yet: decide on the body, as net/http would
 	contentLength int64 // the handler's Content-Length, or -1
 	key           pageKey
 	encoding      string // "gzip" or "deflate" when the body is compressed
@@ -360,8 +360,11 @@ func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
 		return room + n, err
 	}
 	*w.buf = append(buf, b...)
-	if w.sniff && len(*w.buf) >= sniffLen && !sniffsAsHTML(*w.buf) {
-		if err := w.sendBuffered(false); err != nil {
+	if w.sniff && len(*w.buf) >= sniffLen {
+		// net/http decides on the first 512 bytes, once; so does netjet, not on every write.
+		if sniffsAsHTML(*w.buf) {
+			w.sniff = false
+		} else if err := w.sendBuffered(false); err != nil {
 			return 0, err
 		}
 	}
