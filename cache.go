@@ -25,6 +25,7 @@ type pageLinks struct {
 	all   string // every link as a header value, Options.Attributes included, joined by ", "
 	ends  []int  // where links[i]'s value ends in all
 	fit   int    // how many links fit within MaxHeaderBytes when the response has no Link
+	hints []Link // the links a 103 may carry, with Options.EarlyHints
 }
 
 // value returns links[i] as a header value.

@@ -2,6 +2,7 @@ package netjet
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -92,9 +93,9 @@ func (rh *routeHints) learn(r *http.Request, status int, h http.Header, pl *page
 	if key == "" {
 		return
 	}
-	links := hintLinks(pl.links) // the 103 has its own byte budget: render caps it
+	links := pl.hints // worked out once per page version, not per response
 	prev, _ := rh.routes.Peek(key)
-	if prev != nil && sameLinks(prev.last, links) && prev.hint != "" {
+	if prev != nil && slices.Equal(prev.last, links) && prev.hint != "" {
 		rh.routes.Get(key) // nothing new: only mark the route as recently used
 		return
 	}
@@ -158,26 +159,11 @@ func hintLinks(links []Link) []Link {
 func commonLinks(cur, prev []Link) []Link {
 	var out []Link
 	for _, l := range cur {
-		for _, p := range prev {
-			if l == p {
-				out = append(out, l)
-				break
-			}
+		if slices.Contains(prev, l) {
+			out = append(out, l)
 		}
 	}
 	return out
-}
-
-func sameLinks(a, b []Link) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // render joins hint links into one Link value within the byte cap, without Options.Attributes:

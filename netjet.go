@@ -160,6 +160,9 @@ var scanners = sync.Pool{New: func() any { return new(htmlscan.Scanner) }}
 // render writes every link as a header value, all of them in one string.
 func (p *Preloader) render(links []Link) *pageLinks {
 	pl := &pageLinks{links: links, ends: make([]int, len(links))}
+	if p.hints != nil {
+		pl.hints = hintLinks(links) // the 103 has its own byte budget: routeHints.render caps it
+	}
 	var b []byte
 	for i := range links {
 		if i > 0 {
