@@ -58,7 +58,18 @@ func TestBrowserTakesEarlyHintsAndFetchesEachResourceOnce(t *testing.T) {
 	for range 2 { // netjet learns the route's links from its first two responses
 		b.navigate(t, 0)
 	}
-	nav := b.navigate(t, unusedPreloadWait)
+	// netjet sends a 103 on every later navigation (the Go tests count them), but headless
+	// Chromium 156 does not always report one: in about one load in three here, with the
+	// server's send logged each time, the browser saw no 103 and fetched from the page. So
+	// navigate until the browser reports a 103, at most five times, and check that load.
+	var nav *navigation
+	for attempt := 1; attempt <= 5; attempt++ {
+		if nav = b.navigate(t, unusedPreloadWait); nav.earlyHints > 0 {
+			break
+		}
+		t.Logf("navigation %d: the browser reported no 103", attempt+2)
+	}
+	require.Equal(t, 1, nav.earlyHints, "103 responses the browser reported")
 
 	for _, p := range preloaded {
 		assert.Equal(t, 1, nav.served[p], "%s: requests the server got", p)
@@ -142,6 +153,7 @@ type navigation struct {
 	initiators     map[string][]string  // the initiator type of each resource timing entry, by URL
 	timings        map[string]int       // resource timing entries, by URL
 	fromEarlyHints map[string]bool      // responses that came from an Early Hints preload, by URL
+	earlyHints     int                  // 103 responses the browser reported
 	console        []string             // console messages and browser log entries
 }
 
@@ -171,6 +183,8 @@ func (b *testBrowser) navigate(t *testing.T, linger time.Duration) *navigation {
 			switch ev := ev.(type) {
 			case *network.EventRequestWillBeSent:
 				nav.requests[ev.Request.URL]++
+			case *network.EventResponseReceivedEarlyHints:
+				nav.earlyHints++
 			case *network.EventResponseReceived:
 				nav.fromEarlyHints[ev.Response.URL] = nav.fromEarlyHints[ev.Response.URL] || ev.Response.FromEarlyHints
 			case *runtime.EventConsoleAPICalled:
