@@ -69,12 +69,17 @@ type attr struct {
 // Scanner walks the tags of one document. The zero value scans an empty document.
 type Scanner struct {
 	doc []byte
-	pos int // where the next token starts
+	// pos is where the next token starts: after the last tag reported, or 0. Next moves it
+	// only when it reports a tag, so that Extend can read again, whole, what the old end of
+	// the document cut off.
+	pos int
 
 	// rawTag is the raw text element (lower case) that the last start tag opened: the next
-	// Next skips its text up to the matching end tag. Empty otherwise.
+	// Next skips its text up to the matching end tag. Empty otherwise. Like pos, it changes
+	// only when a tag is reported (or by NextIsNotRawText).
 	rawTag     string
 	allowCDATA bool
+	ended      bool // Next returned EOF: until Extend, it returns EOF again at once
 
 	tt        TokenType
 	name      span
@@ -96,6 +101,28 @@ func (s *Scanner) Reset(doc []byte) {
 	}
 }
 
+// Extend continues the scan over doc, which begins with the bytes scanned so far (usually
+// the same buffer, grown): for a caller that scans a document as it arrives. Next resumes
+// after the last tag it reported, so that scanning a document in growing prefixes reports
+// exactly the tags one scan of the whole document reports: a tag, comment or raw text cut
+// off at the old end is read again, whole, from the longer document. What the caller told
+// the scanner after the last tag, with AllowCDATA and NextIsNotRawText, still holds. The
+// current tag, if Next has not returned EOF yet, stays readable.
+//
+// Each Extend reads again the bytes from Offset to the old end. A caller that extends at
+// every write can make that quadratic (think of a long script arriving a byte at a time);
+// one that extends only once the document has at least doubled since the last Reset or
+// Extend, or once the new bytes are at least as many as those past Offset, keeps the total
+// work linear in the document's length.
+func (s *Scanner) Extend(doc []byte) {
+	s.doc, s.ended = doc, false
+}
+
+// Offset returns the index in the document where Next resumes: after the last tag it
+// reported, or 0 before the first. The bytes from Offset to the end of the document are
+// those that Extend reads again.
+func (s *Scanner) Offset() int { return s.pos }
+
 // AllowCDATA sets whether <![CDATA[...]]> is a CDATA section, whose text may contain '<'
 // without opening tags, or a bogus comment ending at the first '>'. The default is false.
 // CDATA sections exist only in SVG and MathML content, which only the caller can tell,
@@ -109,6 +136,9 @@ func (s *Scanner) AllowCDATA(allow bool) {
 func (s *Scanner) Next() TokenType {
 	s.scratch = s.scratch[:0]
 	s.attrs, s.nextAttr, s.keyBits = s.attrs[:0], 0, 0
+	if s.ended {
+		return EOF
+	}
 	doc := s.doc
 	i := s.pos
 	switch s.rawTag {
@@ -120,7 +150,6 @@ func (s *Scanner) Next() TokenType {
 	default:
 		i = skipRawText(doc, i, s.rawTag)
 	}
-	s.rawTag = ""
 	for {
 		j := bytes.IndexByte(doc[i:], '<')
 		if j < 0 || i+j+1 >= len(doc) {
@@ -159,8 +188,9 @@ func (s *Scanner) Next() TokenType {
 	return s.eof()
 }
 
+// eof ends the scan, leaving pos and rawTag as the last reported tag left them for Extend.
 func (s *Scanner) eof() TokenType {
-	s.pos = len(s.doc)
+	s.ended = true
 	s.tt = EOF
 	s.attrs = s.attrs[:0]
 	return EOF
@@ -244,6 +274,7 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 	}
 	s.tt, s.name, s.nameCased, s.pos = tt, span{start, n}, cased&foldable != 0, i+1
 	if tt == EndTag {
+		s.rawTag = ""
 		return true
 	}
 	// As in the Tokenizer, "/>" makes a tag self-closing unless the slash ends the value of

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -88,19 +89,39 @@ func referenceTags(doc []byte) []tag {
 
 // scannedTags returns the tags s finds in doc.
 func scannedTags(s *Scanner, doc []byte) []tag {
-	s.Reset(doc)
+	return scannedTagsInPieces(s, doc, nil)
+}
+
+// scannedTagsInPieces returns the tags s finds in doc when it arrives in pieces: s scans
+// doc[:cuts[0]], is extended to doc[:cuts[1]] and so on, and finally to doc. The cuts must
+// not decrease.
+func scannedTagsInPieces(s *Scanner, doc []byte, cuts []int) []tag {
 	var depth foreignDepth
 	var tags []tag
-	for tt := s.Next(); tt != EOF; tt = s.Next() {
-		t := tag{Type: tt, Name: string(s.TagName())}
-		for k, v, ok := s.NextAttr(); ok; k, v, ok = s.NextAttr() {
-			t.Attrs = append(t.Attrs, [2]string{string(k), string(v)})
+	for i := 0; i <= len(cuts); i++ {
+		prefix := doc
+		if i < len(cuts) {
+			prefix = doc[:cuts[i]]
 		}
-		tags = append(tags, t)
-		foreign := depth.update(t)
-		s.AllowCDATA(foreign)
-		if foreign && tt != EndTag {
-			s.NextIsNotRawText()
+		if i == 0 {
+			s.Reset(prefix)
+		} else {
+			s.Extend(prefix)
+		}
+		for tt := s.Next(); tt != EOF; tt = s.Next() {
+			t := tag{Type: tt, Name: string(s.TagName())}
+			for k, v, ok := s.NextAttr(); ok; k, v, ok = s.NextAttr() {
+				t.Attrs = append(t.Attrs, [2]string{string(k), string(v)})
+			}
+			tags = append(tags, t)
+			foreign := depth.update(t)
+			s.AllowCDATA(foreign)
+			if foreign && tt != EndTag {
+				s.NextIsNotRawText()
+			}
+		}
+		if s.Next() != EOF {
+			panic("Next found a tag after EOF")
 		}
 	}
 	return tags
@@ -473,6 +494,123 @@ func FuzzScan(f *testing.F) {
 		}
 		if !bytes.Equal(before, doc) {
 			t.Fatal("the scanner modified the document")
+		}
+	})
+}
+
+// TestExtend cuts documents where the Tokenizer's state is hardest to resume: inside tags,
+// quoted values, comments, CDATA sections, raw text and script escapes, and right after a
+// tag that changes how the next bytes are read.
+func TestExtend(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		cuts []string // each cut is after the first occurrence of its string after the previous cut
+	}{
+		{"inside a name", `<a><blockquote x=1>`, []string{"<bl"}},
+		{"inside a quoted value holding >", `<a title="x>y" href=z><b>`, []string{`"x>`, "y"}},
+		{"inside an unquoted value", `<a href=abc><b>`, []string{"ab"}},
+		{"before the self-closing slash", `<br/><a href=x/><c/>`, []string{"<br", "x", "<c"}},
+		{"after a tag", `<a><b><c>`, []string{"<a>", "<b>"}},
+		{"inside a comment", `<a><!-- <b> -- > --><c>`, []string{"<!-", "<b", "--", "> "}},
+		{"inside a markup declaration", `<!DOCTYPE html><a><!x><b>`, []string{"<!", "DOC", "<!x"}},
+		{"inside CDATA in svg", `<svg><![CDATA[<a>]]><b></svg><![CDATA[<c>]]><d>`, []string{"<![CD", "<a", "]]", "</svg>", "<![CDATA["}},
+		{"inside a script", `<script>if (a<b) x="</scrip"</script><p>`, []string{"<script>", "a<", "</scr", "</script"}},
+		{"inside an escaped script", `<script><!--<script></script><a>--></script><b>`, []string{"<!-", "-<scr", "</script>", "--", "</script"}},
+		{"after a raw text start tag", `<title><a></title><b><style>x</style><c>`, []string{"<title>", "<style>", "x</st"}},
+		{"raw text in svg is markup", `<svg><style><a></style></svg><style><b></style><c>`, []string{"<style>", "</svg>", "<style>"}},
+		{"plaintext", `<plaintext><a></plaintext>`, []string{"<plaintext>", "<a"}},
+		{"inside a character reference", `<a href="?a=1&amp;b=&notin;&#x41;">`, []string{"&am", "&not", "&#x"}},
+		{"at < and </", `x < y </ z><a></b>`, []string{"x <", "</", "<a>", "</"}},
+		{"no growth", `<a><b`, []string{"<a", "", "<b", ""}}, // "": the same cut again
+	}
+	var s Scanner
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := []byte(tc.doc)
+			var cuts []int
+			from := 0
+			for _, c := range tc.cuts {
+				i := strings.Index(tc.doc[from:], c)
+				require.GreaterOrEqual(t, i, 0, "no %q after %d", c, from)
+				from += i + len(c)
+				cuts = append(cuts, from)
+			}
+			want := referenceTags(doc)
+			require.Empty(t, diffTags(want, scannedTagsInPieces(&s, doc, cuts)), "cut at %v", cuts)
+			require.NotEmpty(t, want)
+		})
+	}
+}
+
+// TestExtendOffset checks that Offset is where the scan resumes: after the last tag reported,
+// not at the old end of the document.
+func TestExtendOffset(t *testing.T) {
+	doc := []byte(`<a href=x><!-- <b> --><c>`)
+	var s Scanner
+	s.Reset(doc[:12])
+	require.Zero(t, s.Offset())
+	require.Equal(t, StartTag, s.Next())
+	require.Equal(t, "a", string(s.TagName()))
+	require.Equal(t, EOF, s.Next())
+	require.Equal(t, len(`<a href=x>`), s.Offset())
+	s.Extend(doc)
+	require.Equal(t, StartTag, s.Next())
+	require.Equal(t, "c", string(s.TagName()))
+	require.Equal(t, len(doc), s.Offset())
+	require.Equal(t, EOF, s.Next())
+}
+
+// TestExtendCorpus scans the corpus in pieces: growing by half (as a caller bounding its
+// work does), by fixed blocks, at random points, and the small pages a byte at a time.
+func TestExtendCorpus(t *testing.T) {
+	pages := corpusPages(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s Scanner
+	oneByte := 0
+	for _, p := range pages {
+		doc, err := os.ReadFile(p)
+		require.NoError(t, err)
+		want := referenceTags(doc)
+		patterns := map[string][]int{}
+		for n := 64; n < len(doc); n += n / 2 {
+			patterns["growing by half"] = append(patterns["growing by half"], n)
+		}
+		for n := 4096; n < len(doc); n += 4096 {
+			patterns["4 KiB writes"] = append(patterns["4 KiB writes"], n)
+		}
+		for n := rng.IntN(512); n < len(doc); n += 1 + rng.IntN(2048) {
+			patterns["random writes"] = append(patterns["random writes"], n)
+		}
+		if len(doc) <= 16<<10 && (oneByte < 2 || !testing.Short() && oneByte < 6) {
+			oneByte++
+			patterns["one byte at a time"] = make([]int, len(doc))
+			for n := range patterns["one byte at a time"] {
+				patterns["one byte at a time"][n] = n
+			}
+		}
+		for name, cuts := range patterns {
+			require.Empty(t, diffTags(want, scannedTagsInPieces(&s, doc, cuts)), "%s, %s", p, name)
+		}
+	}
+	require.Positive(t, oneByte)
+}
+
+func FuzzExtend(f *testing.F) {
+	f.Add([]byte(`<a href="x&amp;y" b=c/><script><!--<script></script>--></script><svg><![CDATA[<p>]]></svg>`), uint16(7), uint16(30), uint16(31))
+	f.Add([]byte(`<title><a></title><b><!-- <c> --><d e='>'>`), uint16(7), uint16(9), uint16(40))
+	var s Scanner
+	f.Fuzz(func(t *testing.T, doc []byte, a, b, c uint16) {
+		cuts := []int{int(a), int(b), int(c)}
+		for i := range cuts {
+			cuts[i] = min(cuts[i], len(doc))
+		}
+		slices.Sort(cuts)
+		if d := diffTags(scannedTags(&s, doc), scannedTagsInPieces(&s, doc, cuts)); d != "" {
+			t.Fatalf("%s in %q cut at %v", d, doc, cuts)
+		}
+		if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
+			t.Fatalf("%s in %q", d, doc)
 		}
 	})
 }
