@@ -26,7 +26,7 @@ func ExamplePreloader_Links() {
 	}
 	// Output:
 	// </app.css>; rel=preload; as=style
-	// </app.js>; rel=modulepreload
+	// </app.js>; rel=modulepreload; fetchpriority=low
 	// </hero.jpg>; rel=preload; as=image; fetchpriority=high
 }
 

@@ -14,6 +14,8 @@ const (
 	// Styles preloads <link rel=stylesheet> (netjet's `styles`).
 	Styles Kind = 1 << iota
 	// Scripts preloads <script src>, classic (rel=preload; as=script) and module (rel=modulepreload).
+	// Deferred and module scripts get fetchpriority=low unless the page sets a fetchpriority:
+	// they run after parsing, and must not take bandwidth from what blocks the first render.
 	Scripts
 	// Images preloads eager <img src> (netjet's `images`); see Options.MaxImages.
 	Images

@@ -570,15 +570,29 @@ func (c *collector) scriptElement(e *element) {
 		// crossorigin is carried as written: a module is fetched in CORS mode anyway, so a bare
 		// crossorigin changes nothing, but it keeps the header saying what the page says.
 		l.Rel = "modulepreload"
-		c.add(classLaterScript, e.vals[attrSrc], l)
+		c.add(classLaterScript, e.vals[attrSrc], laterScript(l, e))
 	case (t == "" || javaScriptTypes[t]) && !e.present(attrNoModule):
 		l.Rel, l.As = "preload", "script"
-		class := classBlockingScript
 		if e.present(attrDefer) {
-			class = classLaterScript
+			c.add(classLaterScript, e.vals[attrSrc], laterScript(l, e))
+			return
 		}
-		c.add(class, e.vals[attrSrc], l)
+		c.add(classBlockingScript, e.vals[attrSrc], l)
 	}
+}
+
+// laterScript gives the preload of a script that runs after the document is parsed (defer,
+// module) a low priority, unless the page gave it one. A preload is fetched at the priority
+// of its destination, which for as=script is that of a blocking script: the browser would
+// start a deferred script at once and share the connection between it and the stylesheets
+// and blocking scripts that hold back the first render. At low priority it waits, as the
+// browser lets its own deferred scripts wait. A fetchpriority the page wrote, even auto, is
+// the page's choice and stays.
+func laterScript(l Link, e *element) Link {
+	if !e.present(attrFetchPriority) {
+		l.FetchPriority = "low"
+	}
+	return l
 }
 
 func (c *collector) imgElement(e *element) {

@@ -62,7 +62,9 @@ const (
 	styleLink  = "</app.css>; rel=preload; as=style"
 	scriptLink = "</app.js>; rel=preload; as=script"
 	moduleLink = "</app.mjs>; rel=modulepreload"
-	imageLink  = "</hero.jpg>; rel=preload; as=image"
+	// low is what the preload of a script that runs after parsing (defer, module) carries.
+	low       = "; fetchpriority=low"
+	imageLink = "</hero.jpg>; rel=preload; as=image"
 )
 
 func TestLinksStylesheets(t *testing.T) {
@@ -101,20 +103,23 @@ func TestLinksScripts(t *testing.T) {
 		{name: "JavaScript MIME types", doc: `<script src=/app.js type=text/javascript></script><script src=/b.js type=" Application/ECMAScript "></script>`, want: []string{scriptLink, "</b.js>; rel=preload; as=script"}},
 		// Browsers match the type exactly: with parameters it is a data block, never run.
 		{name: "a type with parameters is not JavaScript", doc: `<script src=/app.js type="text/javascript; charset=utf-8"></script>`},
-		{name: "module", doc: `<script type=module src=/app.mjs></script>`, want: []string{moduleLink}},
+		{name: "module", doc: `<script type=module src=/app.mjs></script>`, want: []string{moduleLink + low}},
 		// A module is fetched in CORS mode with or without crossorigin: anonymous adds nothing.
 		// A module is fetched in CORS mode anyway: the bare crossorigin changes nothing, and is
 		// kept as the page wrote it.
-		{name: "module with crossorigin", doc: `<script type=MODULE src=/app.mjs crossorigin></script>`, want: []string{moduleLink + "; crossorigin"}},
-		{name: "module with crossorigin=use-credentials", doc: `<script type=module src=/app.mjs crossorigin=use-credentials></script>`, want: []string{moduleLink + "; crossorigin=use-credentials"}},
-		{name: "module with integrity", doc: `<script type=module src=/app.mjs integrity="sha384-abc"></script>`, want: []string{moduleLink + `; integrity="sha384-abc"`}},
+		{name: "module with crossorigin", doc: `<script type=MODULE src=/app.mjs crossorigin></script>`, want: []string{moduleLink + "; crossorigin" + low}},
+		{name: "module with crossorigin=use-credentials", doc: `<script type=module src=/app.mjs crossorigin=use-credentials></script>`, want: []string{moduleLink + "; crossorigin=use-credentials" + low}},
+		{name: "module with integrity", doc: `<script type=module src=/app.mjs integrity="sha384-abc"></script>`, want: []string{moduleLink + `; integrity="sha384-abc"` + low}},
 		// nomodule concerns classic scripts only: browsers run a module that carries it.
-		{name: "module with nomodule", doc: `<script type=module nomodule src=/app.mjs></script>`, want: []string{moduleLink}},
+		{name: "module with nomodule", doc: `<script type=module nomodule src=/app.mjs></script>`, want: []string{moduleLink + low}},
 		{name: "nomodule", doc: `<script nomodule src=/legacy.js></script>`},
 		{name: "async", doc: `<script async src=/a.js></script><script async="" type=module src=/b.mjs></script>`},
 		{name: "importmap, JSON and template types", doc: `<script type=importmap src=/map.json></script><script type=application/json src=/d.json></script><script type=text/template src=/t.html></script>`},
 		{name: "inline", doc: `<script>var s = "/x.js"</script><script src=""></script>`},
-		{name: "defer", doc: `<script defer src=/app.js></script>`, want: []string{scriptLink}},
+		// A deferred or module script's preload would be fetched as urgently as a blocking
+		// script, sharing the connection with what holds back the first render.
+		{name: "defer", doc: `<script defer src=/app.js></script>`, want: []string{scriptLink + low}},
+		{name: "the page's own priority is kept", doc: `<script defer src=/app.js fetchpriority=high></script><script type=module src=/app.mjs fetchpriority=auto></script>`, want: []string{scriptLink + "; fetchpriority=high", moduleLink}},
 	})
 }
 
@@ -263,7 +268,7 @@ func TestLinksOrderAndDedup(t *testing.T) {
 				`<link rel=stylesheet href=/b.css>`,
 			want: []string{
 				styleLink, "</b.css>; rel=preload; as=style", scriptLink, "<https://cdn.example>; rel=preconnect",
-				"</d.js>; rel=preload; as=script", moduleLink, imageLink,
+				"</d.js>; rel=preload; as=script" + low, moduleLink + low, imageLink,
 			},
 		},
 		{name: "the same URL goes out once", doc: `<link rel=stylesheet href=/app.css><link rel=stylesheet href=/app.css><img src=/hero.jpg><img src=/hero.jpg>`, want: []string{styleLink, imageLink}},
@@ -325,9 +330,9 @@ func TestLinksKinds(t *testing.T) {
 	doc := `<img src=/hero.jpg><script type=module src=/app.mjs></script><link rel=preconnect href=https://cdn.example>` +
 		`<script src=/app.js></script><link rel=stylesheet href=/app.css>`
 	runLinkTests(t, []linkTest{
-		{name: "all by default", doc: doc, want: []string{styleLink, scriptLink, "<https://cdn.example>; rel=preconnect", moduleLink, imageLink}},
+		{name: "all by default", doc: doc, want: []string{styleLink, scriptLink, "<https://cdn.example>; rel=preconnect", moduleLink + low, imageLink}},
 		{name: "Styles", doc: doc, opts: Options{Kinds: Styles}, want: []string{styleLink}},
-		{name: "Scripts", doc: doc, opts: Options{Kinds: Scripts}, want: []string{scriptLink, moduleLink}},
+		{name: "Scripts", doc: doc, opts: Options{Kinds: Scripts}, want: []string{scriptLink, moduleLink + low}},
 		{name: "Images", doc: doc, opts: Options{Kinds: Images}, want: []string{imageLink}},
 		{name: "Hints", doc: doc, opts: Options{Kinds: Hints}, want: []string{"<https://cdn.example>; rel=preconnect"}},
 		{name: "Styles|Images", doc: doc, opts: Options{Kinds: Styles | Images}, want: []string{styleLink, imageLink}},
@@ -382,7 +387,7 @@ func TestLinksTokenizer(t *testing.T) {
 		{name: "unquoted attributes", doc: `<link rel=stylesheet href=/app.css><img src=/hero.jpg alt=x>`, want: []string{styleLink, imageLink}},
 		{name: "upper-case names", doc: `<LINK REL=STYLESHEET HREF="/app.css"><SCRIPT SRC=/app.js TYPE=TEXT/JAVASCRIPT></SCRIPT><IMG SRC=/hero.jpg>`, want: []string{styleLink, scriptLink, imageLink}},
 		{name: "duplicate attributes: the first wins", doc: `<img src=/hero.jpg src=/b.jpg LOADING=eager loading=lazy><link rel=stylesheet rel=preload href=/app.css href=/b.css>`, want: []string{styleLink, imageLink}},
-		{name: "duplicate type: the first wins", doc: `<script type=module type=text/javascript src=/app.mjs></script>`, want: []string{moduleLink}},
+		{name: "duplicate type: the first wins", doc: `<script type=module type=text/javascript src=/app.mjs></script>`, want: []string{moduleLink + low}},
 		{name: "slash between attributes", doc: `<img/src=/hero.jpg>`, want: []string{imageLink}},
 		{name: "unquoted value takes a trailing slash", doc: `<img src=/hero.jpg/>`, want: []string{"</hero.jpg/>; rel=preload; as=image"}},
 		{name: "attribute without value", doc: `<img src><img src=/hero.jpg>`, want: []string{imageLink}},

@@ -38,7 +38,7 @@ const builtSiteHeaders = `/
 
 /blog/
   Link: <blog.css>; rel=preload; as=style
-  Link: </js/blog.js>; rel=modulepreload
+  Link: </js/blog.js>; rel=modulepreload; fetchpriority=low
 
 /docs/guide.htm
   Link: </assets/guide.css>; rel=preload; as=style

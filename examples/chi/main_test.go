@@ -27,7 +27,7 @@ func get(t *testing.T, router http.Handler, path string) (*http.Response, string
 func TestHomePageGetsLinksAndItsBodyUnchanged(t *testing.T) {
 	resp, body := get(t, newRouter(), "/")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, []string{"</static/app.css>; rel=preload; as=style, </static/app.js>; rel=modulepreload"},
+	assert.Equal(t, []string{"</static/app.css>; rel=preload; as=style, </static/app.js>; rel=modulepreload; fetchpriority=low"},
 		resp.Header.Values("Link"))
 	assert.Equal(t, homePage, body)
 }

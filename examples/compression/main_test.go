@@ -14,7 +14,7 @@ import (
 	"github.com/netjet-go/netjet"
 )
 
-const wantLinks = "</site.css>; rel=preload; as=style, </app.js>; rel=preload; as=script, </hero.png>; rel=preload; as=image"
+const wantLinks = "</site.css>; rel=preload; as=style, </app.js>; rel=preload; as=script; fetchpriority=low, </hero.png>; rel=preload; as=image"
 
 // fetchGzip gets / from h over a real server, asking for gzip itself so that the client
 // leaves the body compressed, and returns the response and the decoded body.

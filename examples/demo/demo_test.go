@@ -56,8 +56,8 @@ func TestHomePageGetsLinksForWhatItLoadsFirst(t *testing.T) {
 		"</static/theme.css>; rel=preload; as=style; crossorigin",
 		`</static/square.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin`,
 		"</static/app.js>; rel=preload; as=script",
-		"</static/year.js>; rel=preload; as=script",
-		"</static/timings.js>; rel=modulepreload",
+		"</static/year.js>; rel=preload; as=script; fetchpriority=low",
+		"</static/timings.js>; rel=modulepreload; fetchpriority=low",
 		"</static/hero.png>; rel=preload; as=image; fetchpriority=high",
 	} {
 		assert.Contains(t, links, want)

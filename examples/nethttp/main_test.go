@@ -29,7 +29,7 @@ func get(t *testing.T, path string) (*http.Response, string) {
 
 func TestHomePageGetsLinksAndItsBodyUnchanged(t *testing.T) {
 	resp, body := get(t, "/")
-	assert.Equal(t, []string{"</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script"},
+	assert.Equal(t, []string{"</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script; fetchpriority=low"},
 		resp.Header.Values("Link"))
 	assert.Equal(t, homePage, body)
 }
