@@ -845,6 +845,13 @@ func (c *collector) links() []Link {
 // tokenizer reports (see extract, the reference this must match), many times faster.
 func (c *collector) scan(s *htmlscan.Scanner, doc []byte) {
 	s.Reset(doc)
+	c.scanTags(s)
+}
+
+// scanTags collects from the tags s finds until it reaches the end of its document or the
+// links can no longer change. For a document that arrives in pieces, Extend s and call it
+// again: it picks up where it stopped.
+func (c *collector) scanTags(s *htmlscan.Scanner) {
 	var e element
 	for !c.done() {
 		tt := s.Next()
