@@ -145,17 +145,28 @@ func (p *Preloader) Links(doc []byte, docURL string) []Link {
 
 // parse extracts the links of doc and renders them as header values.
 func (p *Preloader) parse(doc []byte, docURL string) *pageLinks {
+	c := p.newCollector(docURL)
+	s := getScanner()
+	c.scan(s, doc)
+	putScanner(s)
+	return p.render(c.links())
+}
+
+func (p *Preloader) newCollector(docURL string) *collector {
 	c := newCollector(p.opts.Kinds, p.collectLimit, p.opts.MaxImages, docURL)
 	c.maxURLBytes = p.opts.MaxHeaderBytes
-	s := scanners.Get().(*htmlscan.Scanner)
-	c.scan(s, doc)
-	s.Reset(nil) // let go of the body
-	scanners.Put(s)
-	return p.render(c.links())
+	return c
 }
 
 // scanners keeps scanners, and the scratch space they grew, from one parse to the next.
 var scanners = sync.Pool{New: func() any { return new(htmlscan.Scanner) }}
+
+func getScanner() *htmlscan.Scanner { return scanners.Get().(*htmlscan.Scanner) }
+
+func putScanner(s *htmlscan.Scanner) {
+	s.Reset(nil) // let go of the body
+	scanners.Put(s)
+}
 
 // render writes every link as a header value, all of them in one string.
 func (p *Preloader) render(links []Link) *pageLinks {
@@ -267,7 +278,21 @@ type preloadWriter struct {
 	// heldHeader is the header as it was when the status was held back: what net/http
 	// sends, as it ignores later changes but for trailers.
 	heldHeader http.Header
+	// arriving reads the body for links as the handler writes it, when it is sure to be
+	// parsed: once the links can no longer change, the rest of the body need not wait.
+	arriving *arrivingBody
 }
+
+// arrivingBody is a body being read for links while it arrives.
+type arrivingBody struct {
+	c       *collector
+	s       *htmlscan.Scanner
+	scanned int // the body's length when s last read it
+}
+
+// minArrivingScan is how much of a body arrives before netjet starts reading it: a small page
+// is read once, whole, at the end.
+const minArrivingScan = 4 << 10
 
 func (w *preloadWriter) Header() http.Header { return w.rw.Header() }
 
@@ -331,6 +356,11 @@ func (w *preloadWriter) begin() bool {
 		}
 	}
 	w.buf = getBuffer(w.contentLength, w.p.opts.MaxBufferBytes)
+	// A page without an ETag may still be found in the cache by its body's hash, once it is
+	// complete: reading it as it arrives would waste the parse a cache hit saves.
+	if w.encoding == "" && (w.key.etag != "" || w.p.cache == nil) {
+		w.arriving = &arrivingBody{c: w.p.newCollector(w.req.URL.EscapedPath())}
+	}
 	return true
 }
 
@@ -371,7 +401,32 @@ func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
 			return 0, err
 		}
 	}
+	if a := w.arriving; w.state == stateBuffering && a != nil && len(*w.buf) >= max(2*a.scanned, minArrivingScan) {
+		// Reading again only once the body has doubled keeps the work linear: each read
+		// goes over the new bytes and what the last one left unfinished.
+		if a.read(*w.buf) {
+			if err := w.sendBuffered(false); err != nil {
+				return 0, err
+			}
+		}
+	}
 	return len(b), nil
+}
+
+// read reads the body that has arrived so far and reports whether its links are final.
+func (a *arrivingBody) read(body []byte) bool {
+	if a.s == nil {
+		a.s = getScanner()
+		a.c.scan(a.s, body)
+	} else {
+		a.s.Extend(body)
+		a.c.scanTags(a.s)
+	}
+	a.scanned = len(body)
+	// The handler's next write may move the body to a larger array: the scanner must not
+	// keep the old one alive until then. The next read gives it the body again.
+	a.s.Extend(nil)
+	return a.c.done()
 }
 
 // sendBuffered sends the status, the header with the links found in the buffered body, and
@@ -403,6 +458,16 @@ func (w *preloadWriter) sendBuffered(complete bool) error {
 // by its ETag, or, without one, by a hash of its bytes, so that a dynamic page that has not
 // changed is not parsed again.
 func (w *preloadWriter) bufferedLinks(buf []byte, complete bool) *pageLinks {
+	if a := w.arriving; a != nil {
+		// The links of a page whose links can no longer change are its own, complete or not.
+		final := a.read(buf) || complete
+		pl := w.p.render(a.c.links())
+		w.p.parsed.Add(1)
+		if final && w.status == http.StatusOK {
+			w.p.cache.add(w.key, pl)
+		}
+		return pl
+	}
 	remember := complete && w.status == http.StatusOK
 	if remember && w.key.etag == "" {
 		w.key = pageKey{path: w.req.URL.Path, sum: w.p.cache.sum(buf)}
@@ -472,6 +537,10 @@ func (w *preloadWriter) releaseBuffer() {
 	if w.buf != nil {
 		putBuffer(w.buf)
 		w.buf = nil
+	}
+	if w.arriving != nil && w.arriving.s != nil {
+		putScanner(w.arriving.s)
+		w.arriving.s = nil
 	}
 }
 

@@ -1,0 +1,167 @@
+package netjet_test
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netjet-go/netjet"
+)
+
+// A body that will be parsed anyway (it has an ETag, or the cache is off) is read as it
+// arrives: once its links can no longer change, the header goes out and the rest streams.
+
+// earlyHead holds two stylesheets, all that Options{Kinds: Styles, MaxLinks: 2} can take,
+// and enough text after them that netjet reads the body before the handler has finished.
+var earlyHead = `<!doctype html><html><head><link rel="stylesheet" href="/a.css">` +
+	`<link rel="stylesheet" href="/b.css"></head><body>` + strings.Repeat("<p>early text</p>", 400)
+
+const (
+	lateTail  = `<link rel="stylesheet" href="/late.css"><p>late text</p></body></html>`
+	earlyLink = "</a.css>; rel=preload; as=style, </b.css>; rel=preload; as=style"
+)
+
+func TestFinalLinksSendTheHeaderAndStreamTheRest(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			clientRead := make(chan struct{})
+			p, err := netjet.New(netjet.Options{Kinds: netjet.Styles, MaxLinks: 2})
+			require.NoError(t, err)
+			srv := proto.start(t, p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				w.Header().Set("ETag", `"v1"`)
+				_, _ = io.WriteString(w, earlyHead)
+				// No flush: the header and the first part must reach the client all the same.
+				if r.Header.Get("X-Second") != "" || waitFor(t, clientRead, "the client to read the first part") {
+					_, _ = io.WriteString(w, lateTail)
+				}
+			})))
+
+			resp, err := srv.Client().Do(srv.newRequest(t, http.MethodGet, "/"))
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			assert.Equal(t, []string{earlyLink}, resp.Header.Values("Link"))
+			// net/http sends a body as its buffer fills; the last few KB wait for the next write,
+			// as they would without netjet.
+			first := make([]byte, 1024)
+			_, err = io.ReadFull(resp.Body, first)
+			require.NoError(t, err)
+			assert.Equal(t, earlyHead[:len(first)], string(first))
+			close(clientRead)
+			rest, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, earlyHead[len(first):]+lateTail, string(rest))
+			assert.Equal(t, netjet.Stats{Parsed: 1}, p.Stats())
+
+			// The links were final: the page's ETag remembers them.
+			req := srv.newRequest(t, http.MethodGet, "/")
+			req.Header.Set("X-Second", "1")
+			resp, body := srv.fetch(t, req)
+			assert.Equal(t, []string{earlyLink}, resp.Header.Values("Link"))
+			assert.Equal(t, earlyHead+lateTail, body)
+			assert.Equal(t, netjet.Stats{Parsed: 1, CacheHits: 1}, p.Stats())
+		})
+	}
+}
+
+// sentWatcher tells whether the status went out on the writer beneath netjet.
+type sentWatcher struct {
+	http.ResponseWriter
+	sent bool
+}
+
+func (w *sentWatcher) WriteHeader(code int) { w.sent = true; w.ResponseWriter.WriteHeader(code) }
+func (w *sentWatcher) Write(b []byte) (int, error) {
+	w.sent = true
+	return w.ResponseWriter.Write(b)
+}
+
+func TestBodyIsHeldWhenNotSureToBeParsed(t *testing.T) {
+	cases := []struct {
+		name    string
+		opts    netjet.Options
+		etag    string
+		streams bool
+	}{
+		// Without an ETag, the finished body's hash may find the page in the cache: reading it
+		// before it is complete would waste the parse that the cache saves.
+		{"no ETag, cache on", netjet.Options{Kinds: netjet.Styles, MaxLinks: 2}, "", false},
+		{"no ETag, cache off", netjet.Options{Kinds: netjet.Styles, MaxLinks: 2, CacheSize: -1}, "", true},
+		{"ETag", netjet.Options{Kinds: netjet.Styles, MaxLinks: 2}, `"v1"`, true},
+		// A later stylesheet could still take a place: the links are not final.
+		{"links not final", netjet.Options{Kinds: netjet.Styles, MaxLinks: 3}, `"v1"`, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var sentBeforeEnd bool
+			h := preload(t, c.opts, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				if c.etag != "" {
+					w.Header().Set("ETag", c.etag)
+				}
+				_, _ = io.WriteString(w, earlyHead)
+				sentBeforeEnd = r.Context().Value(watcherKey{}).(*sentWatcher).sent
+				_, _ = io.WriteString(w, lateTail)
+			}))
+			srv := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				sw := &sentWatcher{ResponseWriter: w}
+				h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), watcherKey{}, sw)))
+			}))
+			resp, body := srv.get(t, "/")
+			assert.Equal(t, c.streams, sentBeforeEnd)
+			assert.Equal(t, earlyHead+lateTail, body)
+			want := earlyLink
+			if c.opts.MaxLinks == 3 {
+				want += ", </late.css>; rel=preload; as=style"
+			}
+			assert.Equal(t, []string{want}, resp.Header.Values("Link"))
+		})
+	}
+}
+
+type watcherKey struct{}
+
+// TestArrivingBodyGivesTheLinksOfTheWholePage writes every corpus page in random pieces to a
+// Preloader that reads it as it arrives, and compares the response with one that read the
+// page whole.
+func TestArrivingBodyGivesTheLinksOfTheWholePage(t *testing.T) {
+	pages := corpusPages(t)
+	for _, opts := range []netjet.Options{{}, {Kinds: netjet.Styles, MaxLinks: 1}, {MaxLinks: 3, MaxImages: 1}} {
+		whole := opts
+		arriving := opts
+		arriving.CacheSize = -1
+		wholeSrv := startServer(t, preload(t, whole, servePage(pages, "")))
+		arrivingSrv := startServer(t, preload(t, arriving, servePage(pages, `"v1"`)))
+		for name, doc := range pages {
+			wantResp, wantBody := wholeSrv.get(t, "/"+name)
+			gotResp, gotBody := arrivingSrv.get(t, "/"+name)
+			require.Equal(t, string(doc), gotBody, name)
+			require.Equal(t, wantBody, gotBody, name)
+			require.Equal(t, wantResp.Header.Values("Link"), gotResp.Header.Values("Link"), "%s with %+v", name, opts)
+		}
+	}
+}
+
+// servePage serves the corpus page named by the path, with etag unless it is empty, in
+// writes of random sizes.
+func servePage(pages map[string][]byte, etag string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		doc := pages[strings.TrimPrefix(r.URL.Path, "/")]
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if etag != "" {
+			w.Header().Set("ETag", etag)
+		}
+		rng := rand.New(rand.NewPCG(uint64(len(doc)), 7))
+		for len(doc) > 0 {
+			n := min(len(doc), 1+rng.IntN(16<<10))
+			_, _ = w.Write(doc[:n])
+			doc = doc[n:]
+		}
+	}
+}
