@@ -4,7 +4,7 @@
 // It reads each HTML response on its way out, finds the stylesheets, scripts and images the
 // page will ask for, and adds Link headers such as
 //
-//	Link: </app.css>; rel=preload; as=style, </app.js>; rel=modulepreload
+//	Link: </app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script
 //
 // so that a browser or a CDN starts fetching them while the HTML is still arriving. The body
 // is sent exactly as the handler wrote it. Pages seen before (same path, same ETag) are not
@@ -37,7 +37,9 @@
 //
 // While it looks for links, netjet holds the body back, up to Options.MaxBufferBytes. When
 // the handler flushes, or the body outgrows that buffer, the header goes out with the links
-// found so far and the rest of the body streams.
+// found so far and the rest of the body streams. A page that has to be parsed anyway (an
+// ETag not seen before, or the cache off) is read as it arrives, and streams as soon as no
+// later element can change its links.
 package netjet
 
 import (
