@@ -326,7 +326,8 @@ type collector struct {
 	inPicture bool
 	sources   bool // the current <picture> has a <source>: its <img> may not be the one fetched
 
-	classes    [numClasses][]Link
+	found      []Link           // the links collected, in document order
+	counts     [numClasses]int  // how many of found are of each class
 	cut        [numClasses]bool // the class met a link too long for any header: see tooLong
 	images     int              // collected images without fetchpriority=high
 	highImages int
@@ -336,10 +337,16 @@ type collector struct {
 	seen map[string]struct{}
 
 	finished bool // see done
+
+	// Room for the links of most pages, allocated with the collector.
+	foundSpace [12]Link
+	keySpace   [12]string
 }
 
 func newCollector(kinds Kind, maxLinks, maxImages int, docURL string) *collector {
-	return &collector{kinds: kinds, maxLinks: maxLinks, maxImages: maxImages, docURL: docURL}
+	c := &collector{kinds: kinds, maxLinks: maxLinks, maxImages: maxImages, docURL: docURL}
+	c.found, c.keys = c.foundSpace[:0], c.keySpace[:0]
+	return c
 }
 
 // done reports whether no later element can change the result. It is asked after every tag,
@@ -352,7 +359,7 @@ func (c *collector) isFinished() bool {
 	if c.maxLinks < 0 {
 		return false
 	}
-	if len(c.classes[classStyle]) >= c.maxLinks {
+	if c.counts[classStyle] >= c.maxLinks {
 		return true
 	}
 	for cl := classStyle; cl < numClasses; cl++ {
@@ -383,7 +390,7 @@ func (c *collector) room(cl linkClass, high bool) bool {
 	case c.cut[cl]:
 		return false
 	case cl != classImage:
-		return c.maxLinks < 0 || len(c.classes[cl]) < c.maxLinks
+		return c.maxLinks < 0 || c.counts[cl] < c.maxLinks
 	case high:
 		return c.maxLinks < 0 || c.highImages < c.maxLinks
 	default:
@@ -625,7 +632,8 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 		return
 	}
 	l.URL, l.class = u, class
-	c.classes[class] = append(c.classes[class], l)
+	c.found = append(c.found, l)
+	c.counts[class]++
 	switch {
 	case high:
 		c.highImages++
@@ -819,20 +827,19 @@ func cleanURL(raw []byte) (string, bool) {
 // links returns the collected links in the order they go out, at most maxLinks of them, and
 // none after a cut.
 func (c *collector) links() []Link {
-	n := 0
-	for _, ls := range c.classes {
-		n += len(ls)
-	}
+	n := len(c.found)
 	if c.maxLinks >= 0 && n > c.maxLinks {
 		n = c.maxLinks
 	}
 	out := make([]Link, 0, n)
-	for cl, ls := range c.classes {
-		for _, l := range ls {
+	for cl := range numClasses {
+		for i := 0; i < len(c.found) && c.counts[cl] > 0; i++ {
 			if len(out) == n {
 				return out
 			}
-			out = append(out, l)
+			if c.found[i].class == cl {
+				out = append(out, c.found[i])
+			}
 		}
 		if c.cut[cl] {
 			break
@@ -922,15 +929,18 @@ func (c *collector) extract(doc []byte) {
 // hasToken reports whether the list s, separated by ASCII white space as HTML separates
 // tokens, holds tok.
 func hasToken(s, tok string) bool {
-	for f := range strings.FieldsFuncSeq(s, isASCIISpace) {
-		if f == tok {
+	for {
+		s = strings.TrimLeft(s, asciiSpace)
+		end := strings.IndexAny(s, asciiSpace)
+		if end < 0 {
+			return s == tok
+		}
+		if s[:end] == tok {
 			return true
 		}
+		s = s[end:]
 	}
-	return false
 }
-
-func isASCIISpace(r rune) bool { return strings.ContainsRune(asciiSpace, r) }
 
 // crossOrigin returns the CORS mode of an element's crossorigin attribute: an empty or
 // invalid value means anonymous, as in HTML.
