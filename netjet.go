@@ -176,7 +176,11 @@ func (p *Preloader) render(links []Link) *pageLinks {
 	if p.hints != nil {
 		pl.hints = hintLinks(links) // the 103 has its own byte budget: routeHints.render caps it
 	}
-	var b []byte
+	size := 0
+	for i := range links {
+		size += len(links[i].URL) + 48 + len(p.attrs) // "<>; rel=preload; as=script; fetchpriority=low, "
+	}
+	b := make([]byte, 0, size)
 	for i := range links {
 		if i > 0 {
 			b = append(b, ", "...)
