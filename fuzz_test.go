@@ -549,6 +549,9 @@ func FuzzMiddleware(f *testing.F) {
 		// A tiny buffer without a cache: every long page overflows, so the header goes out
 		// mid-document, and the expected links are exactly those of what went out first.
 		"small-buffer": {MaxBufferBytes: 100, CacheSize: -1, MaxLinks: -1, MaxImages: -1, MaxHeaderBytes: -1},
+		// Read as it arrives, and final after two stylesheets: the header may go out before
+		// the handler is done, with links that must be those of the whole page.
+		"final-early": {Kinds: netjet.Styles, CacheSize: -1, MaxLinks: 2, MaxImages: 2, MaxHeaderBytes: 1000},
 	})
 	f.Fuzz(func(t *testing.T, status, contentType, flags uint8, writes, body []byte) {
 		s := decodeScript(status, contentType, flags, writes, body)
