@@ -861,6 +861,16 @@ func (c *collector) scan(s *htmlscan.Scanner, doc []byte) {
 func (c *collector) scanTags(s *htmlscan.Scanner) {
 	var e element
 	for !c.done() {
+		// The scanner skips, at less cost, the tags that start and end would do nothing
+		// with: most of them.
+		switch {
+		case len(c.open) == 0:
+			s.Only(outerTags)
+		case c.inForeignContent():
+			s.Only(nil) // any HTML start tag may end SVG or MathML content
+		default:
+			s.Only(nestedTags)
+		}
 		tt := s.Next()
 		switch tt {
 		case htmlscan.EOF:
@@ -873,8 +883,8 @@ func (c *collector) scanTags(s *htmlscan.Scanner) {
 			if tag == tagOther {
 				continue
 			}
-			e = element{}
 			if tag.hasLinkAttrs() { // the attributes of <div>, <svg> and the like matter to no link
+				e = element{}
 				for k, v, ok := s.NextAttr(); ok; k, v, ok = s.NextAttr() {
 					if id, ok := attrIDs[string(k)]; ok {
 						e.set(id, v)
@@ -889,6 +899,17 @@ func (c *collector) scanTags(s *htmlscan.Scanner) {
 		s.AllowCDATA(len(c.open) > 0 && !c.inTemplate())
 	}
 }
+
+// outerTags are the tags that matter to the collector when no element is open: see start
+// and end, which do nothing with the others then. nestedTags are those that matter inside a
+// <template> or an SVG or MathML integration point: the ones that open or close what
+// collector.open holds.
+var (
+	outerTags = htmlscan.NewTagSet("link", "script", "img", "image", "base", "picture", "source",
+		"template", "svg", "math")
+	nestedTags = htmlscan.NewTagSet("template", "svg", "math", "foreignobject", "desc", "title",
+		"mi", "mo", "mn", "ms", "mtext")
+)
 
 // extract runs the reference tokenizer, golang.org/x/net/html's, over doc.
 func (c *collector) extract(doc []byte) {

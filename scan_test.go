@@ -44,6 +44,16 @@ func TestScannerFindsTheReferenceLinksOnTrickyDocuments(t *testing.T) {
 		`<script><!--<script></script><img src=/escaped.png>--></script><img src=/real.png>`,
 		`<noscript><img src=/ns.png></noscript><plaintext><img src=/pt.png>`,
 		`<IMG SRC="/a&amp;b.png" src=/dup.png><img src="/cut.pn`,
+		// The scanner skips the tags that cannot matter; these are the ones that close or open
+		// what is open, after which an <img> matters again, or which make <style> markup.
+		`<math><mtext><img src=/in-mtext.png></mtext><img src=/after-mtext.png></math>`,
+		`<math><mi></mi><mo></mo><mn></mn><ms></ms><img src=/after-mi.png></math>`,
+		`<svg><desc></desc><foreignObject></foreignObject><title></title><img src=/after-desc.png>`,
+		`<template><template></template><img src=/t.png></template><img src=/after-template.png>`,
+		`<svg><foreignObject><math></math><svg></svg></foreignObject><img src=/after-fo.png></svg>`,
+		`<template><svg><style></template><img src=/style-is-markup.png>`,
+		`<svg><desc><math><style></desc></svg><img src=/style-is-markup.png>`,
+		`<picture><source srcset=/s.png><img src=/p.png></picture><img src=/after-picture.png>`,
 	} {
 		reference, fast := linksBoth([]byte(doc), "/")
 		require.Equal(t, reference, fast, doc)

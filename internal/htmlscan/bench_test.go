@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 )
 
@@ -15,10 +16,19 @@ import (
 // every tag's name, every attribute of every start tag, and the CDATA rule of foreign
 // content. BenchmarkSpeedup also measures the walk of parser.go's reference loop, which
 // reads the attributes of the tags its lookupTag knows, and a walk that reads those of the
-// elements with URLs to preload only.
+// elements with URLs to preload only, in which the scanner skips the other tags (outside
+// foreign content) as the middleware has it do.
 
 // attrFilter says whose attributes a walk reads.
 type attrFilter func(name []byte) bool
+
+// preloadSet is what the scanner's walk with preloadTag gives Scanner.Only, as the
+// middleware does: the elements with URLs to preload, and svg and math, inside which the
+// walk widens it to every tag to follow foreign content.
+var preloadSet = NewTagSet("link", "script", "img", "image", "base", "source", "svg", "math")
+
+// tagSets are the sets walks give Scanner.Only, by filter: with no set, every tag is reported.
+var tagSets = map[string]*TagSet{"preload-tags": preloadSet}
 
 func everyTag([]byte) bool { return true }
 
@@ -44,10 +54,12 @@ func preloadTag(name []byte) bool {
 	return false
 }
 
-// walkScanner walks doc's tags with s and returns how many attributes it read.
-func walkScanner(s *Scanner, doc []byte, attrsOf attrFilter) int {
+// walkScanner walks doc's tags with s and returns how many attributes it read. With a set,
+// the scanner skips the tags not in it outside foreign content.
+func walkScanner(s *Scanner, doc []byte, attrsOf attrFilter, set *TagSet) int {
 	n, foreign := 0, 0
 	s.Reset(doc)
+	s.Only(set)
 	for tt := s.Next(); tt != EOF; tt = s.Next() {
 		name := s.TagName()
 		if tt != EndTag && attrsOf(name) {
@@ -57,6 +69,11 @@ func walkScanner(s *Scanner, doc []byte, attrsOf attrFilter) int {
 		}
 		foreign = updateForeign(foreign, tt == StartTag, tt == EndTag, name)
 		s.AllowCDATA(foreign > 0)
+		if foreign > 0 {
+			s.Only(nil)
+		} else {
+			s.Only(set)
+		}
 	}
 	return n
 }
@@ -136,20 +153,27 @@ func totalSize(docs [][]byte) int64 {
 
 var benchSets = []string{"median", "corpus"}
 
+// BenchmarkScan measures the scanner alone, reading every tag's attributes or those of the
+// elements with URLs to preload only.
 func BenchmarkScan(b *testing.B) {
 	all := benchDocs(b)
 	for _, set := range benchSets {
 		docs := all[set]
-		b.Run(set, func(b *testing.B) {
-			var s Scanner
-			b.SetBytes(totalSize(docs))
-			b.ReportAllocs()
-			for b.Loop() {
-				for _, d := range docs {
-					walkScanner(&s, d, everyTag)
+		for _, f := range []struct {
+			name    string
+			attrsOf attrFilter
+		}{{"every-attribute", everyTag}, {"preload-tags", preloadTag}} {
+			b.Run(set+"/"+f.name, func(b *testing.B) {
+				var s Scanner
+				b.SetBytes(totalSize(docs))
+				b.ReportAllocs()
+				for b.Loop() {
+					for _, d := range docs {
+						walkScanner(&s, d, f.attrsOf, tagSets[f.name])
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -188,7 +212,7 @@ func BenchmarkSpeedup(b *testing.B) {
 				for b.Loop() {
 					start := time.Now()
 					for _, d := range docs {
-						walkScanner(&s, d, f.attrsOf)
+						walkScanner(&s, d, f.attrsOf, tagSets[f.name])
 					}
 					mid := time.Now()
 					for _, d := range docs {
@@ -210,4 +234,26 @@ func BenchmarkSpeedup(b *testing.B) {
 func median(ds []time.Duration) time.Duration {
 	slices.Sort(ds)
 	return ds[len(ds)/2]
+}
+
+// TestBenchmarkWalksAgree checks that the walks BenchmarkSpeedup compares do the same work:
+// they read the same number of attributes of every page.
+func TestBenchmarkWalksAgree(t *testing.T) {
+	docs := benchDocsFor()
+	if docs == nil {
+		t.Skip("no corpus at " + corpusDir)
+	}
+	var s Scanner
+	for _, f := range []struct {
+		name    string
+		attrsOf attrFilter
+	}{{"every-attribute", everyTag}, {"extract-loop", extractTag}, {"preload-tags", preloadTag}} {
+		total := 0
+		for _, d := range docs["corpus"] {
+			n := walkTokenizer(d, f.attrsOf)
+			require.Equal(t, n, walkScanner(&s, d, f.attrsOf, tagSets[f.name]), f.name)
+			total += n
+		}
+		require.Positive(t, total, f.name)
+	}
 }

@@ -10,6 +10,10 @@
 // a scratch buffer only when they differ from the bytes as written (upper case, NUL, '\r',
 // character references), so a walk over a document allocates nothing.
 //
+// A caller that needs only some elements names them with Only, and Next skips the other
+// tags without returning them; a caller that receives the document in pieces scans what it
+// has and continues with Extend as more arrives.
+//
 // A Scanner is not safe for concurrent use; use one per goroutine and Reset it to reuse it.
 //
 //	var s htmlscan.Scanner
@@ -69,17 +73,18 @@ type attr struct {
 // Scanner walks the tags of one document. The zero value scans an empty document.
 type Scanner struct {
 	doc []byte
-	// pos is where the next token starts: after the last tag reported, or 0. Next moves it
-	// only when it reports a tag, so that Extend can read again, whole, what the old end of
-	// the document cut off.
+	// pos is where the next token starts: after the last tag read, or 0. Next moves it only
+	// past a whole tag, so that Extend can read again, whole, what the old end of the
+	// document cut off.
 	pos int
 
 	// rawTag is the raw text element (lower case) that the last start tag opened: the next
 	// Next skips its text up to the matching end tag. Empty otherwise. Like pos, it changes
-	// only when a tag is reported (or by NextIsNotRawText).
+	// only when a tag is read (or by NextIsNotRawText).
 	rawTag     string
 	allowCDATA bool
-	ended      bool // Next returned EOF: until Extend, it returns EOF again at once
+	ended      bool    // Next returned EOF: until Extend, it returns EOF again at once
+	only       *TagSet // the names Next reports, or nil for all
 
 	tt        TokenType
 	name      span
@@ -103,11 +108,12 @@ func (s *Scanner) Reset(doc []byte) {
 
 // Extend continues the scan over doc, which begins with the bytes scanned so far (usually
 // the same buffer, grown): for a caller that scans a document as it arrives. Next resumes
-// after the last tag it reported, so that scanning a document in growing prefixes reports
-// exactly the tags one scan of the whole document reports: a tag, comment or raw text cut
-// off at the old end is read again, whole, from the longer document. What the caller told
-// the scanner after the last tag, with AllowCDATA and NextIsNotRawText, still holds. The
-// current tag, if Next has not returned EOF yet, stays readable.
+// after the last tag it read (reported, or skipped as Only asks), so that scanning a
+// document in growing prefixes reports exactly the tags one scan of the whole document
+// reports: a tag, comment or raw text cut off at the old end is read again, whole, from the
+// longer document. What the caller told the scanner after the last tag, with AllowCDATA,
+// NextIsNotRawText and Only, still holds. The current tag, if Next has not returned EOF
+// yet, stays readable.
 //
 // Each Extend reads again the bytes from Offset to the old end. A caller that extends at
 // every write can make that quadratic (think of a long script arriving a byte at a time);
@@ -118,8 +124,8 @@ func (s *Scanner) Extend(doc []byte) {
 	s.doc, s.ended = doc, false
 }
 
-// Offset returns the index in the document where Next resumes: after the last tag it
-// reported, or 0 before the first. The bytes from Offset to the end of the document are
+// Offset returns the index in the document where Next resumes: after the last tag it read,
+// or 0 before the first. The bytes from Offset to the end of the document are
 // those that Extend reads again.
 func (s *Scanner) Offset() int { return s.pos }
 
@@ -140,16 +146,7 @@ func (s *Scanner) Next() TokenType {
 		return EOF
 	}
 	doc := s.doc
-	i := s.pos
-	switch s.rawTag {
-	case "":
-	case "plaintext":
-		i = len(doc)
-	case "script":
-		i = skipScript(doc, i)
-	default:
-		i = skipRawText(doc, i, s.rawTag)
-	}
+	i := s.afterTag()
 	for {
 		j := bytes.IndexByte(doc[i:], '<')
 		if j < 0 || i+j+1 >= len(doc) {
@@ -158,20 +155,26 @@ func (s *Scanner) Next() TokenType {
 		i += j
 		switch c := doc[i+1]; {
 		case isLetter(c):
-			if s.readTag(i+1, StartTag) {
+			if !s.readTag(i+1, StartTag) {
+				return s.eof()
+			}
+			if s.only == nil || s.reported() {
 				return s.tt
 			}
-			return s.eof()
+			i = s.afterTag()
 		case c == '/':
 			if i+2 >= len(doc) {
 				return s.eof()
 			}
 			switch c := doc[i+2]; {
 			case isLetter(c):
-				if s.readTag(i+2, EndTag) {
+				if !s.readTag(i+2, EndTag) {
+					return s.eof()
+				}
+				if s.only == nil || s.reported() {
 					return s.tt
 				}
-				return s.eof()
+				i = s.pos // an end tag opens no raw text
 			case c == '>':
 				i += 3 // "</>" is nothing at all
 			default:
@@ -186,6 +189,37 @@ func (s *Scanner) Next() TokenType {
 		}
 	}
 	return s.eof()
+}
+
+// reported reports whether the tag just read is one for the caller: whether its name is in
+// the set given to Only. It forgets the attributes of the others.
+func (s *Scanner) reported() bool {
+	name := s.doc[s.name.start:s.name.end]
+	if s.only.mayHave(name) && s.only.has(name) {
+		return true
+	}
+	s.attrs = s.attrs[:0]
+	return false
+}
+
+// afterTag returns where the text after the last tag read starts: after the raw text it
+// opened, if any.
+func (s *Scanner) afterTag() int {
+	if s.rawTag == "" {
+		return s.pos
+	}
+	return s.skipRaw()
+}
+
+// skipRaw returns the index after the raw text that the last tag read opened.
+func (s *Scanner) skipRaw() int {
+	switch s.rawTag {
+	case "plaintext":
+		return len(s.doc)
+	case "script":
+		return skipScript(s.doc, s.pos)
+	}
+	return skipRawText(s.doc, s.pos, s.rawTag)
 }
 
 // eof ends the scan, leaving pos and rawTag as the last reported tag left them for Extend.

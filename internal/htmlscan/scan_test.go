@@ -89,13 +89,19 @@ func referenceTags(doc []byte) []tag {
 
 // scannedTags returns the tags s finds in doc.
 func scannedTags(s *Scanner, doc []byte) []tag {
-	return scannedTagsInPieces(s, doc, nil)
+	return scannedTagsInPieces(s, doc, nil, nil)
 }
 
 // scannedTagsInPieces returns the tags s finds in doc when it arrives in pieces: s scans
 // doc[:cuts[0]], is extended to doc[:cuts[1]] and so on, and finally to doc. The cuts must
-// not decrease.
-func scannedTagsInPieces(s *Scanner, doc []byte, cuts []int) []tag {
+// not decrease. With names, s reports only those, and svg and math, outside foreign content,
+// and every tag inside, as a caller tracking foreign content would (it needs to see every
+// tag there).
+func scannedTagsInPieces(s *Scanner, doc []byte, cuts []int, names []string) []tag {
+	var set *TagSet
+	if names != nil {
+		set = NewTagSet(append([]string{"svg", "math"}, names...)...)
+	}
 	var depth foreignDepth
 	var tags []tag
 	for i := 0; i <= len(cuts); i++ {
@@ -105,6 +111,7 @@ func scannedTagsInPieces(s *Scanner, doc []byte, cuts []int) []tag {
 		}
 		if i == 0 {
 			s.Reset(prefix)
+			s.Only(set)
 		} else {
 			s.Extend(prefix)
 		}
@@ -119,10 +126,41 @@ func scannedTagsInPieces(s *Scanner, doc []byte, cuts []int) []tag {
 			if foreign && tt != EndTag {
 				s.NextIsNotRawText()
 			}
+			if foreign {
+				s.Only(nil)
+			} else {
+				s.Only(set)
+			}
 		}
 		if s.Next() != EOF {
 			panic("Next found a tag after EOF")
 		}
+	}
+	return tags
+}
+
+// onlySets are the sets the tests give Scanner.Only, with and without raw text elements.
+var onlySets = [][]string{
+	{"a", "b", "p", "link"},
+	{"script", "style", "title", "textarea", "a", "img"},
+	{"plaintext", "xmp", "iframe", "noscript", "noembed", "noframes", "c"},
+}
+
+// scannedTagsOnly returns the tags s finds in doc when it reports only names (see
+// scannedTagsInPieces).
+func scannedTagsOnly(s *Scanner, doc []byte, names []string) []tag {
+	return scannedTagsInPieces(s, doc, nil, names)
+}
+
+// onlyTags returns the tags of all that scannedTagsOnly must report.
+func onlyTags(all []tag, names []string) []tag {
+	var depth foreignDepth
+	var tags []tag
+	for _, t := range all {
+		if depth > 0 || t.Name == "svg" || t.Name == "math" || slices.Contains(names, t.Name) {
+			tags = append(tags, t)
+		}
+		depth.update(t)
 	}
 	return tags
 }
@@ -140,11 +178,16 @@ func diffTags(want, got []tag) string {
 	return ""
 }
 
+// requireSameTags checks the tags s finds in doc against the Tokenizer's, and those it
+// reports with each of onlySets.
 func requireSameTags(t *testing.T, s *Scanner, doc []byte) {
 	t.Helper()
 	before := bytes.Clone(doc)
 	want, got := referenceTags(doc), scannedTags(s, doc)
 	require.Empty(t, diffTags(want, got), "document %q", doc)
+	for _, names := range onlySets {
+		require.Empty(t, diffTags(onlyTags(want, names), scannedTagsOnly(s, doc, names)), "only %v in %q", names, doc)
+	}
 	require.Equal(t, before, doc, "the scanner modified the document")
 }
 
@@ -259,6 +302,7 @@ func TestNoAllocations(t *testing.T) {
 	doc := []byte(`<!doctype html><html><head><link rel=stylesheet href="/a.css"><script src=/b.js></script>` +
 		`<style>p<b{}</style></head><body><!-- c --><IMG SRC="x&amp;y.png" alt="a\r\nb"><p>text</p></body></html>`)
 	var s Scanner
+	set := NewTagSet("link", "img", "p")
 	walk := func() {
 		s.Reset(doc)
 		for tt := s.Next(); tt != EOF; tt = s.Next() {
@@ -269,6 +313,16 @@ func TestNoAllocations(t *testing.T) {
 	}
 	walk() // warms the scratch buffer and the character reference cache
 	require.Zero(t, testing.AllocsPerRun(100, walk))
+	walkOnly := func() {
+		s.Reset(doc)
+		s.Only(set)
+		for tt := s.Next(); tt != EOF; tt = s.Next() {
+			s.TagName()
+			for _, _, ok := s.NextAttr(); ok; _, _, ok = s.NextAttr() {
+			}
+		}
+	}
+	require.Zero(t, testing.AllocsPerRun(100, walkOnly))
 }
 
 func TestCorpus(t *testing.T) {
@@ -328,8 +382,13 @@ func TestRandomSoup(t *testing.T) {
 		for range 1 + rng.IntN(40) {
 			doc = append(doc, soupPieces[rng.IntN(len(soupPieces))]...)
 		}
-		if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
+		want := referenceTags(doc)
+		if d := diffTags(want, scannedTags(&s, doc)); d != "" {
 			t.Fatalf("%s in %q", d, doc)
+		}
+		names := onlySets[rng.IntN(len(onlySets))]
+		if d := diffTags(onlyTags(want, names), scannedTagsOnly(&s, doc, names)); d != "" {
+			t.Fatalf("only %v: %s in %q", names, d, doc)
 		}
 	}
 }
@@ -489,8 +548,14 @@ func FuzzScan(f *testing.F) {
 	var s Scanner
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		before := bytes.Clone(doc)
-		if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
+		want := referenceTags(doc)
+		if d := diffTags(want, scannedTags(&s, doc)); d != "" {
 			t.Fatalf("%s in %q", d, doc)
+		}
+		for _, names := range onlySets {
+			if d := diffTags(onlyTags(want, names), scannedTagsOnly(&s, doc, names)); d != "" {
+				t.Fatalf("only %v: %s in %q", names, d, doc)
+			}
 		}
 		if !bytes.Equal(before, doc) {
 			t.Fatal("the scanner modified the document")
@@ -537,7 +602,10 @@ func TestExtend(t *testing.T) {
 				cuts = append(cuts, from)
 			}
 			want := referenceTags(doc)
-			require.Empty(t, diffTags(want, scannedTagsInPieces(&s, doc, cuts)), "cut at %v", cuts)
+			require.Empty(t, diffTags(want, scannedTagsInPieces(&s, doc, cuts, nil)), "cut at %v", cuts)
+			for _, names := range onlySets { // cut after tags that Next skips, some of them raw text
+				require.Empty(t, diffTags(onlyTags(want, names), scannedTagsInPieces(&s, doc, cuts, names)), "only %v, cut at %v", names, cuts)
+			}
 			require.NotEmpty(t, want)
 		})
 	}
@@ -590,7 +658,9 @@ func TestExtendCorpus(t *testing.T) {
 			}
 		}
 		for name, cuts := range patterns {
-			require.Empty(t, diffTags(want, scannedTagsInPieces(&s, doc, cuts)), "%s, %s", p, name)
+			require.Empty(t, diffTags(want, scannedTagsInPieces(&s, doc, cuts, nil)), "%s, %s", p, name)
+			names := onlySets[0]
+			require.Empty(t, diffTags(onlyTags(want, names), scannedTagsInPieces(&s, doc, cuts, names)), "%s, %s, only %v", p, name, names)
 		}
 	}
 	require.Positive(t, oneByte)
@@ -606,11 +676,48 @@ func FuzzExtend(f *testing.F) {
 			cuts[i] = min(cuts[i], len(doc))
 		}
 		slices.Sort(cuts)
-		if d := diffTags(scannedTags(&s, doc), scannedTagsInPieces(&s, doc, cuts)); d != "" {
+		if d := diffTags(scannedTags(&s, doc), scannedTagsInPieces(&s, doc, cuts, nil)); d != "" {
 			t.Fatalf("%s in %q cut at %v", d, doc, cuts)
+		}
+		for _, names := range onlySets {
+			if d := diffTags(scannedTagsOnly(&s, doc, names), scannedTagsInPieces(&s, doc, cuts, names)); d != "" {
+				t.Fatalf("only %v: %s in %q cut at %v", names, d, doc, cuts)
+			}
 		}
 		if d := diffTags(referenceTags(doc), scannedTags(&s, doc)); d != "" {
 			t.Fatalf("%s in %q", d, doc)
 		}
 	})
+}
+
+// TestOnly checks what Only skips on a small document: tags not in the set, start and end,
+// but not the raw text a skipped element holds; nil reports every tag again.
+func TestOnly(t *testing.T) {
+	doc := []byte(`<div><A href=x>a</a><title><a href=y></title><p/><b>b</b><a href=z>`)
+	var s Scanner
+	s.Reset(doc)
+	s.Only(NewTagSet("a", "p"))
+	var got []string
+	for tt := s.Next(); tt != EOF; tt = s.Next() {
+		name := string(s.TagName())
+		for k, v, ok := s.NextAttr(); ok; k, v, ok = s.NextAttr() {
+			name += " " + string(k) + "=" + string(v)
+		}
+		got = append(got, tt.String()+" "+name)
+		if name == "p" {
+			s.Only(nil)
+		}
+	}
+	require.Equal(t, []string{"StartTag a href=x", "EndTag a", "SelfClosingTag p", "StartTag b", "EndTag b", "StartTag a href=z"}, got)
+}
+
+func TestNewTagSet(t *testing.T) {
+	set := NewTagSet("a", "foreignobject", "h1", "x-y")
+	for name, want := range map[string]bool{"a": true, "A": true, "foreignObject": true, "h1": true, "x-y": true,
+		"b": false, "ab": false, "foreign": false, "h2": false, "a\x00": false} {
+		require.Equal(t, want, set.has([]byte(name)), name)
+	}
+	for _, bad := range []string{"", "A", "1a", "a b", "a\x00", "\u00e9", strings.Repeat("a", 32)} {
+		require.Panics(t, func() { NewTagSet(bad) }, "%q", bad)
+	}
 }
