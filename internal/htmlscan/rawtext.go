@@ -2,41 +2,65 @@ package htmlscan
 
 import "bytes"
 
-// rawTextTag returns the element, in lower case, whose text the Tokenizer reads as raw text
-// (or RCDATA) when a start tag is named name: up to its end tag, nothing in it is a tag.
-// It returns "" for the other elements.
-func rawTextTag(name []byte) string {
-	var t string
+// The raw text elements, as Scanner.rawTag holds them: a small number rather than the name,
+// as it is set for every start tag, and a string would cost a write barrier while the
+// garbage collector runs.
+const (
+	rawNone uint8 = iota
+	rawPlaintext
+	rawScript
+	rawStyle
+	rawTitle
+	rawXMP
+	rawIframe
+	rawNoembed
+	rawTextarea
+	rawNoframes
+	rawNoscript
+)
+
+// rawNames are the names of the raw text elements, by number.
+var rawNames = [...]string{
+	rawPlaintext: "plaintext", rawScript: "script", rawStyle: "style", rawTitle: "title", rawXMP: "xmp",
+	rawIframe: "iframe", rawNoembed: "noembed", rawTextarea: "textarea", rawNoframes: "noframes",
+	rawNoscript: "noscript",
+}
+
+// rawTextTag returns the element whose text the Tokenizer reads as raw text (or RCDATA) when
+// a start tag is named name: up to its end tag, nothing in it is a tag. It returns rawNone
+// for the other elements.
+func rawTextTag(name []byte) uint8 {
+	var t uint8
 	switch len(name) {
 	case 3:
-		t = "xmp"
+		t = rawXMP
 	case 5:
-		t = "style"
+		t = rawStyle
 		if lowerASCII(name[0]) == 't' {
-			t = "title"
+			t = rawTitle
 		}
 	case 6:
-		t = "script"
+		t = rawScript
 		if lowerASCII(name[0]) == 'i' {
-			t = "iframe"
+			t = rawIframe
 		}
 	case 7:
-		t = "noembed"
+		t = rawNoembed
 	case 8:
 		switch lowerASCII(name[0]) {
 		case 't':
-			t = "textarea"
+			t = rawTextarea
 		case 'n':
-			t = "noframes"
+			t = rawNoframes
 			if lowerASCII(name[2]) == 's' {
-				t = "noscript"
+				t = rawNoscript
 			}
 		}
 	case 9:
-		t = "plaintext"
+		t = rawPlaintext
 	}
-	if t == "" || !equalLower(name, t) {
-		return ""
+	if t == rawNone || !equalLower(name, rawNames[t]) {
+		return rawNone
 	}
 	return t
 }

@@ -78,10 +78,10 @@ type Scanner struct {
 	// document cut off.
 	pos int
 
-	// rawTag is the raw text element (lower case) that the last start tag opened: the next
-	// Next skips its text up to the matching end tag. Empty otherwise. Like pos, it changes
+	// rawTag is the raw text element (see rawNames) that the last start tag opened: the next
+	// Next skips its text up to the matching end tag. rawNone otherwise. Like pos, it changes
 	// only when a tag is read (or by NextIsNotRawText).
-	rawTag     string
+	rawTag     uint8
 	allowCDATA bool
 	ended      bool    // Next returned EOF: until Extend, it returns EOF again at once
 	only       *TagSet // the names Next reports, or nil for all
@@ -205,7 +205,7 @@ func (s *Scanner) reported() bool {
 // afterTag returns where the text after the last tag read starts: after the raw text it
 // opened, if any.
 func (s *Scanner) afterTag() int {
-	if s.rawTag == "" {
+	if s.rawTag == rawNone {
 		return s.pos
 	}
 	return s.skipRaw()
@@ -214,15 +214,15 @@ func (s *Scanner) afterTag() int {
 // skipRaw returns the index after the raw text that the last tag read opened.
 func (s *Scanner) skipRaw() int {
 	switch s.rawTag {
-	case "plaintext":
+	case rawPlaintext:
 		return len(s.doc)
-	case "script":
+	case rawScript:
 		return skipScript(s.doc, s.pos)
 	}
-	return skipRawText(s.doc, s.pos, s.rawTag)
+	return skipRawText(s.doc, s.pos, rawNames[s.rawTag])
 }
 
-// eof ends the scan, leaving pos and rawTag as the last reported tag left them for Extend.
+// eof ends the scan, leaving pos and rawTag as the last tag read left them for Extend.
 func (s *Scanner) eof() TokenType {
 	s.ended = true
 	s.tt = EOF
@@ -308,7 +308,7 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 	}
 	s.tt, s.name, s.nameCased, s.pos = tt, span{start, n}, cased&foldable != 0, i+1
 	if tt == EndTag {
-		s.rawTag = ""
+		s.rawTag = rawNone
 		return true
 	}
 	// As in the Tokenizer, "/>" makes a tag self-closing unless the slash ends the value of
@@ -630,4 +630,4 @@ var byteClass = func() (t [256]uint8) {
 // NextIsNotRawText tells the scanner that the start tag just returned opens no raw text, as
 // the Tokenizer's method of the same name does: in SVG and MathML content, <style>, <title>
 // and <script> hold markup.
-func (s *Scanner) NextIsNotRawText() { s.rawTag = "" }
+func (s *Scanner) NextIsNotRawText() { s.rawTag = rawNone }
