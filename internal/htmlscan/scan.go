@@ -148,11 +148,16 @@ func (s *Scanner) Next() TokenType {
 	doc := s.doc
 	i := s.afterTag()
 	for {
-		j := bytes.IndexByte(doc[i:], '<')
-		if j < 0 || i+j+1 >= len(doc) {
+		if i < len(doc) && doc[i] != '<' { // tags often follow one another: no search then
+			j := bytes.IndexByte(doc[i:], '<')
+			if j < 0 {
+				break
+			}
+			i += j
+		}
+		if i+1 >= len(doc) {
 			break
 		}
-		i += j
 		switch c := doc[i+1]; {
 		case isLetter(c):
 			if !s.readTag(i+1, StartTag) {
