@@ -160,11 +160,11 @@ func (s *Scanner) Next() TokenType {
 		}
 		switch c := doc[i+1]; {
 		case isLetter(c):
-			if !s.readTag(i+1, StartTag) {
-				return s.eof()
-			}
-			if s.only == nil || s.reported() {
+			switch s.readTag(i+1, StartTag) {
+			case tagReported:
 				return s.tt
+			case tagCut:
+				return s.eof()
 			}
 			i = s.afterTag()
 		case c == '/':
@@ -173,11 +173,11 @@ func (s *Scanner) Next() TokenType {
 			}
 			switch c := doc[i+2]; {
 			case isLetter(c):
-				if !s.readTag(i+2, EndTag) {
-					return s.eof()
-				}
-				if s.only == nil || s.reported() {
+				switch s.readTag(i+2, EndTag) {
+				case tagReported:
 					return s.tt
+				case tagCut:
+					return s.eof()
 				}
 				i = s.pos // an end tag opens no raw text
 			case c == '>':
@@ -196,16 +196,12 @@ func (s *Scanner) Next() TokenType {
 	return s.eof()
 }
 
-// reported reports whether the tag just read is one for the caller: whether its name is in
-// the set given to Only. It forgets the attributes of the others.
-func (s *Scanner) reported() bool {
-	name := s.doc[s.name.start:s.name.end]
-	if s.only.mayHave(name) && s.only.has(name) {
-		return true
-	}
-	s.attrs = s.attrs[:0]
-	return false
-}
+// What readTag found.
+const (
+	tagCut      = iota // no tag: the document ends first
+	tagReported        // a tag for the caller
+	tagSkipped         // a tag whose name is not in the set given to Only
+)
 
 // afterTag returns where the text after the last tag read starts: after the raw text it
 // opened, if any.
@@ -235,9 +231,10 @@ func (s *Scanner) eof() TokenType {
 	return EOF
 }
 
-// readTag reads the tag whose name starts at doc[start] and reports whether it ends before
-// the document does. It keeps the attributes of start tags for NextAttr.
-func (s *Scanner) readTag(start int, tt TokenType) bool {
+// readTag reads the tag whose name starts at doc[start]: tagCut when the document ends
+// first, tagSkipped when its name is not in the set given to Only. It keeps the attributes
+// of the start tags it reports for NextAttr.
+func (s *Scanner) readTag(start int, tt TokenType) int {
 	doc := s.doc
 	n := start + 1
 	cased := byteClass[doc[start]]
@@ -249,14 +246,14 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 		cased |= c
 	}
 	if n >= len(doc) {
-		return false
+		return tagCut
 	}
 	// The attributes, read as the Tokenizer reads them. End tags have attributes too, which
 	// the Tokenizer drops; reading them still matters, as a quoted value may hold a '>'.
 	i := n
 	for {
 		if i = skipSpace(doc, i); i >= len(doc) {
-			return false
+			return tagCut
 		}
 		c := doc[i]
 		if c == '>' {
@@ -275,25 +272,25 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 			keyCased |= c
 		}
 		if i >= len(doc) {
-			return false
+			return tagCut
 		}
 		a := attr{key: span{keyStart, i}, val: span{i, i}, keyCased: keyCased&foldable != 0}
 		if i = skipSpace(doc, i); i >= len(doc) {
-			return false
+			return tagCut
 		}
 		switch doc[i] {
 		case '/':
 			i++
 		case '=':
 			if i = skipSpace(doc, i+1); i >= len(doc) {
-				return false
+				return tagCut
 			}
 			switch q := doc[i]; q {
 			case '>':
 			case '"', '\'':
 				j := bytes.IndexByte(doc[i+1:], q)
 				if j < 0 {
-					return false
+					return tagCut
 				}
 				a.val = span{i + 1, i + 1 + j}
 				i += j + 2
@@ -302,7 +299,7 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 				for i++; i < len(doc) && byteClass[doc[i]]&unquotedEnd == 0; i++ {
 				}
 				if i >= len(doc) {
-					return false
+					return tagCut
 				}
 				a.val.end = i
 			}
@@ -311,10 +308,21 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 			s.attrs = append(s.attrs, a)
 		}
 	}
-	s.tt, s.name, s.nameCased, s.pos = tt, span{start, n}, cased&foldable != 0, i+1
+	s.pos = i + 1
+	if s.only != nil {
+		if name := doc[start:n]; !s.only.mayHave(name) || !s.only.has(name) {
+			s.attrs = s.attrs[:0]
+			s.rawTag = rawNone
+			if tt == StartTag {
+				s.rawTag = rawTextTag(name)
+			}
+			return tagSkipped
+		}
+	}
+	s.tt, s.name, s.nameCased = tt, span{start, n}, cased&foldable != 0
 	if tt == EndTag {
 		s.rawTag = rawNone
-		return true
+		return tagReported
 	}
 	// As in the Tokenizer, "/>" makes a tag self-closing unless the slash ends the value of
 	// the last attribute (<a href=x/>), and that attribute counts only if its key is new.
@@ -325,7 +333,7 @@ func (s *Scanner) readTag(start int, tt TokenType) bool {
 		}
 	}
 	s.rawTag = rawTextTag(doc[start:n])
-	return true
+	return tagReported
 }
 
 // TagName returns the current tag's name, lower-cased, with NUL bytes as U+FFFD. The slice
