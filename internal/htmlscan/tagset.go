@@ -2,8 +2,8 @@ package htmlscan
 
 import "fmt"
 
-// A TagSet is a set of tag names for Scanner.Only. Its methods are safe for concurrent use:
-// build one and share it between scanners.
+// A TagSet is a set of tag names for Scanner.Only. It does not change once made: scanners on
+// several goroutines may share one.
 type TagSet struct {
 	// firsts has a bit per first letter of the names of each length: most names that are not
 	// in the set are told apart by these two alone.
@@ -14,9 +14,10 @@ type TagSet struct {
 // maxTagSetName is the longest name a TagSet holds.
 const maxTagSetName = 31
 
-// NewTagSet returns the set of the names given. A name is in lower case, as TagName returns
-// names: an ASCII letter, then ASCII letters, digits and '-' (longer names, other bytes and
-// upper case can never be in a TagSet, so NewTagSet panics on them).
+// NewTagSet returns the set of the names given. A name is written as TagName returns it, in
+// lower case: an ASCII letter, then ASCII letters, digits and '-', 31 bytes at most.
+// NewTagSet panics on other names: a name in upper case would never match, and the others
+// are not worth a slower set.
 func NewTagSet(names ...string) *TagSet {
 	t := &TagSet{}
 	for _, name := range names {
@@ -63,10 +64,10 @@ func (t *TagSet) has(name []byte) bool {
 }
 
 // Only makes Next skip the start and end tags whose names are not in set, as if the
-// document did not have them, except that a skipped <script>, <style>, <title> or other
-// raw text element still hides the tags in its text. A nil set, the default, reports every
-// tag; Reset makes it nil again. Skipped tags cost less: their attributes are walked only to find where they end, and
-// the caller is not called back. A caller that tracks state, such as foreign content for
-// AllowCDATA and NextIsNotRawText, can narrow the set while no skipped tag could change that
-// state, and widen it when one could.
+// document did not have them, except that a skipped <script>, <style>, <title> or other raw
+// text element still hides the tags in its text. A nil set, the default, reports every tag;
+// Reset makes it nil again. Skipped tags cost less: Next reads them only to find where they
+// end, and returns to the caller only for the others. A caller that tracks state, such as
+// foreign content for AllowCDATA and NextIsNotRawText, can narrow the set while no skipped
+// tag could change that state, and widen it when one could.
 func (s *Scanner) Only(set *TagSet) { s.only = set }
