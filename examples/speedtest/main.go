@@ -169,14 +169,24 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			UploadThroughput:   cfg.up * 1e6 / 8,
 		}
 	}
+	cpuBefore, haveCPU := readCPUTimes()
 	res, err := measure(ctx, cfg, lanes, pages, variants, throttle)
 	if err != nil {
 		return err
 	}
+	cpu := "use unknown"
+	if cpuAfter, ok := readCPUTimes(); ok && haveCPU {
+		busy := cpuAfter.busySince(cpuBefore)
+		cpu = fmt.Sprintf("%.0f%% busy", 100*busy)
+		if busy > starvedCPU {
+			fmt.Fprintf(cfg.progress, "speedtest: the CPUs were %.0f%% busy during the loads: the browsers waited for CPU, which adds to every figure; -parallel %d would give them more\n",
+				100*busy, max(1, len(lanes)/2))
+		}
+	}
 
-	fmt.Fprintf(out, "speedtest: %d pages x %d variants x %d runs in %s; think %s, RTT %s, %.2g Mbit/s down, %.2g up (%s emulation); %s on %d CPUs, %d at a time\n",
+	fmt.Fprintf(out, "speedtest: %d pages x %d variants x %d runs in %s; think %s, RTT %s, %.2g Mbit/s down, %.2g up (%s emulation); %s on %d CPUs (%s), %d at a time\n",
 		len(pages), len(variants), cfg.runs, time.Since(started).Round(time.Second), cfg.think, cfg.rtt, cfg.down, cfg.up,
-		cfg.network, browserVersion(lanes[0]), runtime.NumCPU(), len(lanes))
+		cfg.network, browserVersion(lanes[0]), runtime.NumCPU(), cpu, len(lanes))
 	if err := writeTable(out, res, pages, variants); err != nil {
 		return err
 	}
