@@ -281,6 +281,7 @@ type preloadWriter struct {
 	key           pageKey
 	encoding      string // "gzip" or "deflate" when the body is compressed
 	buf           *[]byte
+	large         []byte // a body's own buffer once it outgrows what the pool keeps: see appendBody
 	// heldHeader is the header as it was when the status was held back: what net/http
 	// sends, as it ignores later changes but for trailers.
 	heldHeader http.Header
@@ -391,14 +392,14 @@ func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
 	if room := w.p.opts.MaxBufferBytes - len(buf); len(b) > room {
 		// Fill the buffer before sending it: a page written in one large Write has its
 		// links at its start, and they would be lost with an empty buffer.
-		*w.buf = append(buf, b[:room]...)
+		w.appendBody(b[:room])
 		if err := w.sendBuffered(false); err != nil {
 			return 0, err
 		}
 		n, err := w.rw.Write(b[room:])
 		return room + n, err
 	}
-	*w.buf = append(buf, b...)
+	w.appendBody(b)
 	if w.sniff && len(*w.buf) >= sniffLen {
 		// net/http decides on the first 512 bytes, once; so does netjet, not on every write.
 		if sniffsAsHTML(*w.buf) {
@@ -417,6 +418,19 @@ func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// appendBody adds b to the body held back. A body that outgrows the largest buffer the pool
+// keeps moves to a buffer of its own, and the pooled one goes back at once: otherwise it
+// would be lost with the large one, and the pool would make a new one for a later request.
+func (w *preloadWriter) appendBody(b []byte) {
+	buf := *w.buf
+	if n := len(buf) + len(b); n > cap(buf) && n > maxPooledBuffer && cap(buf) <= maxPooledBuffer {
+		w.large = append(make([]byte, 0, max(n, 2*cap(buf))), buf...)
+		putBuffer(w.buf)
+		w.buf, buf = &w.large, w.large
+	}
+	*w.buf = append(buf, b...)
 }
 
 // read reads the body that has arrived so far and reports whether its links are final.
