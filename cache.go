@@ -14,6 +14,9 @@ type pageKey struct {
 	path string
 	etag string // without the W/ of a weak ETag: both name the same representation for this
 	sum  uint64 // the body's hash, for a page without an ETag
+	// overTLS: the links of a page sent over TLS leave out mixed content (see
+	// blockedOverHTTPS), so a page served over both has two entries.
+	overTLS bool
 }
 
 // named reports whether the key names a version of a page: by ETag, or by the body's hash.

@@ -41,11 +41,12 @@ const (
 type loadSite struct {
 	pages [][]byte
 	etags []string
-	// wantLink is the Link header of each page: the links of what fits in the buffer.
-	wantLink []string
+	// wantLink is the Link header of each page: the links of what fits in the buffer, over
+	// plain HTTP ([0]) and over TLS ([1]), where mixed content is left out.
+	wantLink [2][]string
 	// wantSlowLink is the Link header of a page written with a flush after each chunk: the
 	// links of its first chunk.
-	wantSlowLink []string
+	wantSlowLink [2][]string
 
 	served   atomic.Int64 // requests handled, retries included
 	ids      sync.Map     // loadRequestHeader values seen
@@ -79,8 +80,12 @@ func newLoadSite(t *testing.T) *loadSite {
 		sum := sha256.Sum256(page)
 		site.etags = append(site.etags, `"`+hex.EncodeToString(sum[:8])+`"`)
 		// The document's URL matters for a relative <base>.
-		site.wantLink = append(site.wantLink, joinLinks(expect.Links(page[:min(len(page), loadMaxBuffer)], fmt.Sprintf("/page/%d", i))))
-		site.wantSlowLink = append(site.wantSlowLink, joinLinks(expect.Links(page[:min(len(page), loadChunk)], fmt.Sprintf("/slow/%d", i))))
+		full, first := page[:min(len(page), loadMaxBuffer)], page[:min(len(page), loadChunk)]
+		pagePath, slowPath := fmt.Sprintf("/page/%d", i), fmt.Sprintf("/slow/%d", i)
+		site.wantLink[0] = append(site.wantLink[0], joinLinks(expect.Links(full, pagePath)))
+		site.wantLink[1] = append(site.wantLink[1], joinLinks(expect.LinksOverTLS(full, pagePath)))
+		site.wantSlowLink[0] = append(site.wantSlowLink[0], joinLinks(expect.Links(first, slowPath)))
+		site.wantSlowLink[1] = append(site.wantSlowLink[1], joinLinks(expect.LinksOverTLS(first, slowPath)))
 	}
 	return site
 }
@@ -236,7 +241,15 @@ type loadClient struct {
 	site   *loadSite
 	client *http.Client
 	base   string
-	http2  bool
+	http2  bool // over TLS, as the HTTP/2 server is the TLS one
+}
+
+// tls indexes loadSite.wantLink: 1 over TLS.
+func (c *loadClient) tls() int {
+	if c.http2 {
+		return 1
+	}
+	return 0
 }
 
 // one sends a request of the given kind and checks what comes back. It runs on the
@@ -279,9 +292,9 @@ func (c *loadClient) one(t *testing.T, id, kind string, page int) {
 			return
 		}
 		assert.NoError(t, compareStream(resp.Body, want), what)
-		wantLink := c.site.wantLink[page]
+		wantLink := c.site.wantLink[c.tls()][page]
 		if kind == "slow" {
-			wantLink = c.site.wantSlowLink[page]
+			wantLink = c.site.wantSlowLink[c.tls()][page]
 		}
 		assert.Equal(t, wantLink, strings.Join(resp.Header["Link"], ", "), what)
 		for _, v := range resp.Header["Link"] {
@@ -291,7 +304,7 @@ func (c *loadClient) one(t *testing.T, id, kind string, page int) {
 	case "head":
 		assert.Equal(t, http.StatusOK, resp.StatusCode, what)
 		if link := strings.Join(resp.Header["Link"], ", "); link != "" {
-			assert.Equal(t, c.site.wantLink[page], link, "%s: links from the cache, or none", what)
+			assert.Equal(t, c.site.wantLink[c.tls()][page], link, "%s: links from the cache, or none", what)
 		}
 	case "cancel":
 		if !assert.Equal(t, http.StatusOK, resp.StatusCode, what) {

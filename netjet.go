@@ -139,24 +139,28 @@ func (p *Preloader) Handler(next http.Handler) http.Handler {
 // within the caps, as for a response that had no Link header of its own. docURL is the
 // document's URL (a path such as "/blog/post" will do): a relative <base href> resolves
 // against it, and URLs that it resolves to the same place ("app.css" and "/blog/app.css")
-// count as one. It may be empty.
+// count as one. It may be empty. For an https: docURL, the http: URLs that browsers block on
+// an HTTPS page as mixed content (stylesheets, scripts, fonts; not images or preconnects) are
+// left out, as the middleware leaves them out of a response sent over TLS.
 func (p *Preloader) Links(doc []byte, docURL string) []Link {
-	pl := p.parse(doc, docURL)
+	scheme, _ := urlref.Scheme(docURL)
+	pl := p.parse(doc, docURL, scheme == "https")
 	return pl.links[:pl.fit]
 }
 
 // parse extracts the links of doc and renders them as header values.
-func (p *Preloader) parse(doc []byte, docURL string) *pageLinks {
-	c := p.newCollector(docURL)
+func (p *Preloader) parse(doc []byte, docURL string, overTLS bool) *pageLinks {
+	c := p.newCollector(docURL, overTLS)
 	s := getScanner()
 	c.scan(s, doc)
 	putScanner(s)
 	return p.render(c.links())
 }
 
-func (p *Preloader) newCollector(docURL string) *collector {
+// newCollector returns a collector for a document at docURL that goes out over TLS or not.
+func (p *Preloader) newCollector(docURL string, overTLS bool) *collector {
 	c := newCollector(p.opts.Kinds, p.collectLimit, p.opts.MaxImages, docURL)
-	c.maxURLBytes = p.opts.MaxHeaderBytes
+	c.maxURLBytes, c.overTLS = p.opts.MaxHeaderBytes, overTLS
 	return c
 }
 
@@ -346,7 +350,7 @@ func (w *preloadWriter) begin() bool {
 		}
 	}
 	if etag := h["Etag"]; len(etag) > 0 {
-		w.key = pageKey{path: w.req.URL.Path, etag: etagKey(etag[0])}
+		w.key = pageKey{path: w.req.URL.Path, etag: etagKey(etag[0]), overTLS: w.req.TLS != nil}
 	}
 	if pl, ok := w.p.cache.get(w.key); ok {
 		w.p.cacheHits.Add(1)
@@ -366,7 +370,7 @@ func (w *preloadWriter) begin() bool {
 	// A page without an ETag may still be found in the cache by its body's hash, once it is
 	// complete: reading it as it arrives would waste the parse a cache hit saves.
 	if w.encoding == "" && (w.key.etag != "" || w.p.cache == nil) {
-		w.arriving = &arrivingBody{c: w.p.newCollector(w.req.URL.EscapedPath())}
+		w.arriving = &arrivingBody{c: w.p.newCollector(w.req.URL.EscapedPath(), w.req.TLS != nil)}
 	}
 	return true
 }
@@ -490,7 +494,7 @@ func (w *preloadWriter) bufferedLinks(buf []byte, complete bool) *pageLinks {
 	}
 	remember := complete && w.status == http.StatusOK
 	if remember && w.key.etag == "" {
-		w.key = pageKey{path: w.req.URL.Path, sum: w.p.cache.sum(buf)}
+		w.key = pageKey{path: w.req.URL.Path, sum: w.p.cache.sum(buf), overTLS: w.req.TLS != nil}
 		if pl, ok := w.p.cache.get(w.key); ok {
 			w.p.cacheHits.Add(1)
 			return pl
@@ -502,7 +506,7 @@ func (w *preloadWriter) bufferedLinks(buf []byte, complete bool) *pageLinks {
 		defer putBuffer(decoded)
 		doc = *decoded
 	}
-	pl := w.p.parse(doc, w.req.URL.EscapedPath())
+	pl := w.p.parse(doc, w.req.URL.EscapedPath(), w.req.TLS != nil)
 	w.p.parsed.Add(1)
 	if remember {
 		w.p.cache.add(w.key, pl)

@@ -338,6 +338,10 @@ type collector struct {
 
 	finished bool // see done
 
+	// overTLS says the page goes out over TLS (or is an https: document): links that
+	// browsers block there as mixed content are left out before they take a place.
+	overTLS bool
+
 	// Room for the links of most pages, allocated with the collector.
 	foundSpace [12]Link
 	keySpace   [12]string
@@ -628,7 +632,7 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 		return
 	}
 	u, ok := c.resolve(rawURL)
-	if !ok || c.collected(c.dedupKey(u)) {
+	if !ok || c.overTLS && blockedOverHTTPS(u, l.Rel, l.As) || c.collected(c.dedupKey(u)) {
 		return
 	}
 	l.URL, l.class = u, class
@@ -641,6 +645,24 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 		c.images++
 	}
 	c.finished = c.isFinished()
+}
+
+// blockedOverHTTPS reports whether a browser refuses a link to url with rel and as on a page
+// served over HTTPS. An http:
+// URL there is mixed content: blocked for stylesheets, scripts, fonts and fetches (the
+// preload would only log an error, and a hint would waste the 103), but upgraded to https for
+// images, audio and video, so those preloads still match; a preconnect fetches nothing.
+func blockedOverHTTPS(url, rel, as string) bool {
+	if scheme, _ := urlref.Scheme(url); scheme != "http" {
+		return false
+	}
+	switch rel {
+	case "preconnect", "dns-prefetch":
+		return false
+	case "preload":
+		return as != "image" && as != "audio" && as != "video"
+	}
+	return true
 }
 
 // tooLong reports whether attribute v, a URL or a srcset, makes the class's next link longer
