@@ -1,4 +1,4 @@
-package netjet
+package netjet_test
 
 import (
 	"io"
@@ -6,11 +6,12 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/netjet-go/netjet"
 )
 
 // mixedPage links to http: URLs as older pages do: a stylesheet, a blocking script, a module
@@ -38,40 +39,29 @@ const (
 		`<http://old.example>; rel=preconnect, <http://old.example/photo.jpg>; rel=preload; as=image`
 )
 
-func joinedLinks(links []Link) string {
-	var s []string
-	for _, l := range links {
-		s = append(s, l.String())
-	}
-	return strings.Join(s, ", ")
-}
-
 func TestLinksLeaveOutMixedContentForAnHTTPSDocument(t *testing.T) {
-	p, err := New(Options{MaxHeaderBytes: -1})
-	require.NoError(t, err)
-	assert.Equal(t, mixedOverHTTP, joinedLinks(p.Links([]byte(mixedPage), "/page")), "a path: the scheme is unknown")
-	assert.Equal(t, mixedOverHTTP, joinedLinks(p.Links([]byte(mixedPage), "http://site.example/page")))
-	assert.Equal(t, mixedOverTLS, joinedLinks(p.Links([]byte(mixedPage), "https://site.example/page")))
-	assert.Equal(t, mixedOverTLS, joinedLinks(p.LinksOverTLS([]byte(mixedPage), "/page")))
+	p := mustPreloader(t, netjet.Options{MaxHeaderBytes: -1})
+	assert.Equal(t, mixedOverHTTP, joinLinks(p.Links([]byte(mixedPage), "/page")), "a path: the scheme is unknown")
+	assert.Equal(t, mixedOverHTTP, joinLinks(p.Links([]byte(mixedPage), "http://site.example/page")))
+	assert.Equal(t, mixedOverTLS, joinLinks(p.Links([]byte(mixedPage), "https://site.example/page")))
+	assert.Equal(t, mixedOverTLS, joinLinks(p.LinksOverTLS([]byte(mixedPage), "/page")))
 
 	// Left out before the caps: the places go to links the browser can use.
-	capped, err := New(Options{MaxLinks: 2})
-	require.NoError(t, err)
+	capped := mustPreloader(t, netjet.Options{MaxLinks: 2})
 	assert.Equal(t, `<https://cdn.example/new.css>; rel=preload; as=style, </local.css>; rel=preload; as=style`,
-		joinedLinks(capped.Links([]byte(mixedPage), "https://site.example/page")))
+		joinLinks(capped.Links([]byte(mixedPage), "https://site.example/page")))
 
 	// A <base> with an http: URL makes relative URLs http: too.
 	based := `<base href=http://old.example/><link rel=stylesheet href=a.css><img src=b.png>`
 	assert.Equal(t, `<http://old.example/b.png>; rel=preload; as=image`,
-		joinedLinks(p.Links([]byte(based), "https://site.example/")))
+		joinLinks(p.Links([]byte(based), "https://site.example/")))
 }
 
 // Over TLS the middleware leaves out what the browser would block, before the caps, on a
 // parse and on a cache hit alike, in the final header and in the 103; the same instance still
 // gives a plain-HTTP response every link, from a cache entry of its own.
 func TestMiddlewareLeavesOutMixedContentOverTLS(t *testing.T) {
-	p, err := New(Options{MaxHeaderBytes: -1, EarlyHints: true, EarlyHintsHTTP1: true})
-	require.NoError(t, err)
+	p := mustPreloader(t, netjet.Options{MaxHeaderBytes: -1, EarlyHints: true, EarlyHintsHTTP1: true})
 	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Header().Set("ETag", `"v1"`)
@@ -116,7 +106,7 @@ func TestMiddlewareLeavesOutMixedContentOverTLS(t *testing.T) {
 	assert.Equal(t, mixedOverTLS, link)
 	link, _ = get(plainSrv) // from the cache
 	assert.Equal(t, mixedOverHTTP, link)
-	assert.Equal(t, Stats{Parsed: 2, CacheHits: 2}, p.Stats())
+	assert.Equal(t, netjet.Stats{Parsed: 2, CacheHits: 2}, p.Stats())
 
 	// The route has now seen two responses over TLS in a row (hints are per host, and the
 	// plain server's host differs): the 103 carries only what the browser can take.

@@ -349,8 +349,10 @@ func (w *preloadWriter) begin() bool {
 			return false
 		}
 	}
+	// The key names the page once it has an ETag (or, later, its body's hash).
+	w.key = pageKey{path: w.req.URL.Path, overTLS: w.req.TLS != nil}
 	if etag := h["Etag"]; len(etag) > 0 {
-		w.key = pageKey{path: w.req.URL.Path, etag: etagKey(etag[0]), overTLS: w.req.TLS != nil}
+		w.key.etag = etagKey(etag[0])
 	}
 	if pl, ok := w.p.cache.get(w.key); ok {
 		w.p.cacheHits.Add(1)
@@ -370,7 +372,7 @@ func (w *preloadWriter) begin() bool {
 	// A page without an ETag may still be found in the cache by its body's hash, once it is
 	// complete: reading it as it arrives would waste the parse a cache hit saves.
 	if w.encoding == "" && (w.key.etag != "" || w.p.cache == nil) {
-		w.arriving = &arrivingBody{c: w.p.newCollector(w.req.URL.EscapedPath(), w.req.TLS != nil)}
+		w.arriving = &arrivingBody{c: w.p.newCollector(w.req.URL.EscapedPath(), w.key.overTLS)}
 	}
 	return true
 }
@@ -494,7 +496,7 @@ func (w *preloadWriter) bufferedLinks(buf []byte, complete bool) *pageLinks {
 	}
 	remember := complete && w.status == http.StatusOK
 	if remember && w.key.etag == "" {
-		w.key = pageKey{path: w.req.URL.Path, sum: w.p.cache.sum(buf), overTLS: w.req.TLS != nil}
+		w.key.sum = w.p.cache.sum(buf)
 		if pl, ok := w.p.cache.get(w.key); ok {
 			w.p.cacheHits.Add(1)
 			return pl
@@ -506,7 +508,7 @@ func (w *preloadWriter) bufferedLinks(buf []byte, complete bool) *pageLinks {
 		defer putBuffer(decoded)
 		doc = *decoded
 	}
-	pl := w.p.parse(doc, w.req.URL.EscapedPath(), w.req.TLS != nil)
+	pl := w.p.parse(doc, w.req.URL.EscapedPath(), w.key.overTLS)
 	w.p.parsed.Add(1)
 	if remember {
 		w.p.cache.add(w.key, pl)

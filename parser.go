@@ -648,10 +648,10 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 }
 
 // blockedOverHTTPS reports whether a browser refuses a link to url with rel and as on a page
-// served over HTTPS. An http:
-// URL there is mixed content: blocked for stylesheets, scripts, fonts and fetches (the
-// preload would only log an error, and a hint would waste the 103), but upgraded to https for
-// images, audio and video, so those preloads still match; a preconnect fetches nothing.
+// served over HTTPS. An http: URL there is mixed content: blocked for stylesheets, scripts,
+// fonts and fetches (the preload would only log an error, and a hint would waste the 103),
+// but upgraded to https for images, audio and video, so those preloads still match; a
+// preconnect fetches nothing.
 func blockedOverHTTPS(url, rel, as string) bool {
 	if scheme, _ := urlref.Scheme(url); scheme != "http" {
 		return false
