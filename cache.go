@@ -22,32 +22,6 @@ type pageKey struct {
 // named reports whether the key names a version of a page: by ETag, or by the body's hash.
 func (k pageKey) named() bool { return k.etag != "" || k.sum != 0 }
 
-// pageLinks is what netjet knows about one version of a page, ready to send.
-type pageLinks struct {
-	links []Link // in the order they go out, within MaxLinks
-	all   string // every link as a header value, Options.Attributes included, joined by ", "
-	ends  []int  // where links[i]'s value ends in all
-	fit   int    // how many links fit within MaxHeaderBytes when the response has no Link
-	hints []Link // the links a 103 may carry, with Options.EarlyHints
-}
-
-// value returns links[i] as a header value.
-func (pl *pageLinks) value(i int) string {
-	start := 0
-	if i > 0 {
-		start = pl.ends[i-1] + len(", ")
-	}
-	return pl.all[start:pl.ends[i]]
-}
-
-// header returns the Link value for a response without one of its own.
-func (pl *pageLinks) header() string {
-	if pl.fit == 0 {
-		return ""
-	}
-	return pl.all[:pl.ends[pl.fit-1]]
-}
-
 // pageCache remembers the links of pages seen before. A nil *pageCache remembers nothing.
 type pageCache struct {
 	lru  *lru.Cache[pageKey, *pageLinks]

@@ -4,107 +4,20 @@ import (
 	"bytes"
 	"slices"
 	"strings"
-
-	"golang.org/x/net/html"
+	"sync"
 
 	"github.com/netjet-go/netjet/internal/htmlscan"
-
 	"github.com/netjet-go/netjet/internal/urlref"
 )
 
-// Link is one preload link: a value of the Link response header (RFC 8288).
-type Link struct {
-	// URL is the target as it goes between < and >: resolved against the document's first
-	// <base href>, with controls, spaces, quotes, angle brackets and non-ASCII percent-encoded.
-	// Without a <base>, a relative URL stays relative: a Link header resolves against the
-	// response's URL, as the document does.
-	URL string
-	// Rel is "preload", "modulepreload" or "preconnect".
-	Rel string
-	// As is the destination of a preload: "style", "script", "image", "font", "fetch", ...
-	As string
-	// CrossOrigin is "", "anonymous" (written as a bare crossorigin) or "use-credentials".
-	CrossOrigin string
-	// Type, Media, Integrity, FetchPriority, ReferrerPolicy, ImageSrcset and ImageSizes carry
-	// the element's attributes of the same meaning; empty ones are left out.
-	Type, Media, Integrity, FetchPriority, ReferrerPolicy, ImageSrcset, ImageSizes string
-	// Kind says which option selected the link.
-	Kind Kind
+// scanners keeps scanners, and the scratch space they grew, from one parse to the next.
+var scanners = sync.Pool{New: func() any { return new(htmlscan.Scanner) }}
 
-	class linkClass // where the link goes in the order; whether it blocks rendering
-}
+func getScanner() *htmlscan.Scanner { return scanners.Get().(*htmlscan.Scanner) }
 
-// String returns the link as one Link header value, e.g. `</app.css>; rel=preload; as=style`.
-// It is always safe to send: a parameter that could break the header is left out. It does not
-// include Options.Attributes.
-func (l Link) String() string {
-	return string(l.appendTo(make([]byte, 0, 64)))
-}
-
-func (l Link) appendTo(b []byte) []byte {
-	b = append(b, '<')
-	b = appendEscapedURL(b, l.URL)
-	b = append(b, '>')
-	b = appendTokenParam(b, "rel", l.Rel)
-	b = appendTokenParam(b, "as", l.As)
-	b = appendQuotedParam(b, "type", l.Type)
-	switch l.CrossOrigin {
-	case "":
-	case "anonymous":
-		b = append(b, "; crossorigin"...)
-	default:
-		b = appendTokenParam(b, "crossorigin", l.CrossOrigin)
-	}
-	b = appendQuotedParam(b, "integrity", l.Integrity)
-	b = appendTokenParam(b, "fetchpriority", l.FetchPriority)
-	b = appendTokenParam(b, "referrerpolicy", l.ReferrerPolicy)
-	b = appendQuotedParam(b, "media", l.Media)
-	b = appendQuotedParam(b, "imagesrcset", l.ImageSrcset)
-	b = appendQuotedParam(b, "imagesizes", l.ImageSizes)
-	return b
-}
-
-func appendTokenParam(b []byte, name, value string) []byte {
-	if !isToken(value) {
-		return b
-	}
-	b = append(b, "; "...)
-	b = append(b, name...)
-	b = append(b, '=')
-	return append(b, value...)
-}
-
-func appendQuotedParam(b []byte, name, value string) []byte {
-	if value == "" || !isQuotable(value) {
-		return b
-	}
-	b = append(b, "; "...)
-	b = append(b, name...)
-	b = append(b, '=', '"')
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; c == '"' || c == '\\' {
-			b = append(b, '\\')
-		}
-		b = append(b, value[i])
-	}
-	return append(b, '"')
-}
-
-// appendEscapedURL percent-encodes only what cannot stand inside <...> in a header: controls,
-// space, `"`, `<`, `>`, DEL and non-ASCII bytes. Everything else, `%` included, is left as
-// written, because a browser that sees another spelling sees another URL and fetches twice.
-// Escaping an escaped URL changes nothing.
-func appendEscapedURL(b []byte, u string) []byte {
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(u); i++ {
-		c := u[i]
-		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' {
-			b = append(b, '%', hex[c>>4], hex[c&15])
-			continue
-		}
-		b = append(b, c)
-	}
-	return b
+func putScanner(s *htmlscan.Scanner) {
+	s.Reset(nil) // let go of the body
+	scanners.Put(s)
 }
 
 // The order links go out in: what blocks rendering first, images last.
@@ -932,42 +845,6 @@ var (
 	nestedTags = htmlscan.NewTagSet("template", "svg", "math", "foreignobject", "desc", "title",
 		"mi", "mo", "mn", "ms", "mtext")
 )
-
-// extract runs the reference tokenizer, golang.org/x/net/html's, over doc.
-func (c *collector) extract(doc []byte) {
-	z := html.NewTokenizer(bytes.NewReader(doc))
-	var e element
-	for !c.done() {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return
-		case html.StartTagToken, html.SelfClosingTagToken:
-			if c.inForeignContent() {
-				z.NextIsNotRawText() // an SVG <style> or <title> holds markup, which may end the <svg>
-			}
-			name, more := z.TagName()
-			tag := lookupTag(name)
-			if tag == tagOther {
-				continue
-			}
-			e = element{}
-			for more {
-				var k, v []byte
-				k, v, more = z.TagAttr()
-				if id, ok := attrIDs[string(k)]; ok {
-					e.set(id, v)
-				}
-			}
-			c.start(tag, &e, tt == html.SelfClosingTagToken)
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			c.end(lookupTag(name))
-		}
-		// CDATA sections exist only in SVG and MathML; elsewhere <![CDATA[ is a comment.
-		z.AllowCDATA(len(c.open) > 0 && !c.inTemplate())
-	}
-}
 
 // hasToken reports whether the list s, separated by ASCII white space as HTML separates
 // tokens, holds tok.
