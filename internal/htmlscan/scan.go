@@ -96,6 +96,10 @@ type Scanner struct {
 	keyBuf    []byte            // a key lower-cased for hashing
 	refs      *[64]refMemoEntry // the named references met last
 	scratch   []byte            // rewritten names and values of the current tag
+
+	// refTokenizer decodes the names refs and knownRefs do not know. It is the Scanner's
+	// own, kept by Reset, so that scanners never share one and wait for each other.
+	refTokenizer *referenceTokenizer
 }
 
 // Reset makes s scan doc from its beginning, reusing s's buffers. doc is read, never
@@ -103,6 +107,7 @@ type Scanner struct {
 func (s *Scanner) Reset(doc []byte) {
 	*s = Scanner{
 		doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0], keySet: s.keySet, keyBuf: s.keyBuf, refs: s.refs,
+		refTokenizer: s.refTokenizer,
 	}
 }
 

@@ -427,7 +427,7 @@ func TestNumericCharRefs(t *testing.T) {
 }
 
 // TestCharRefsConcurrently decodes references from several goroutines, for the race
-// detector: the cache and the Tokenizer behind it are shared.
+// detector: the names known to be references are shared.
 func TestCharRefsConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range 4 {
