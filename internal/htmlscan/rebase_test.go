@@ -1,6 +1,7 @@
 package htmlscan
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -49,7 +50,7 @@ func rebaseCuts(doc []byte, rng *rand.Rand) map[string][]int {
 		patterns["one byte at a time"] = append(patterns["one byte at a time"], n)
 	}
 	for _, most := range []int{4, 16} {
-		name := "random pieces up to " + strings.Repeat("i", most/4)
+		name := fmt.Sprintf("random pieces of up to %d bytes", most)
 		for n := rng.IntN(most); n < len(doc); n += 1 + rng.IntN(most) {
 			patterns[name] = append(patterns[name], n)
 		}
