@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -95,10 +96,13 @@ var windows1252 = [32]rune{
 
 // namedRef returns the text of the named reference "&" + name in an attribute value, and
 // whether it is one. The Scanner remembers the names it met last: a page repeats a few
-// (&amp; and &quot; by the thousand), and asking the shared cache takes a lock.
+// (&amp; and &quot; by the thousand), and even the lock-free process-wide lookup costs more.
 func (s *Scanner) namedRef(name []byte) (string, bool) {
-	if len(name) > len(refMemoEntry{}.name) {
-		return namedRefs.lookup(name)
+	// In an attribute value only a whole name is decoded, never a prefix of it, so a name
+	// longer than the longest reference is none: it is answered without the Tokenizer, and
+	// a page of long made-up names costs nothing to remember.
+	if len(name) > maxRefName {
+		return "", false
 	}
 	if s.refs == nil {
 		s.refs = new([64]refMemoEntry)
@@ -108,89 +112,86 @@ func (s *Scanner) namedRef(name []byte) (string, bool) {
 	if int(e.len) == len(name) && string(e.name[:e.len]) == string(name) {
 		return e.text, e.text != ""
 	}
-	text, ok := namedRefs.lookup(name)
+	text, ok := s.decodeRef(name)
 	e.len = uint8(copy(e.name[:], name))
 	e.text = text
 	return text, ok
 }
 
-// refMemoEntry is a name a Scanner met and its text, "" for no reference. The names of
-// references are at most 32 bytes long ("CounterClockwiseContourIntegral;"); longer names
-// are not remembered here, which only costs time.
+// maxRefName is the length of the longest name of a reference, with its ';':
+// "CounterClockwiseContourIntegral;".
+const maxRefName = 32
+
+// refMemoEntry is a name a Scanner met and its text, "" for no reference.
 type refMemoEntry struct {
 	len  uint8
-	name [32]byte
+	name [maxRefName]byte
 	text string
 }
 
-// namedRefs remembers what the Tokenizer makes of named character references. The Tokenizer
-// itself answers for each name the first time it is seen, so the two cannot disagree, and
-// no copy of HTML's table of 2,231 names has to be kept in step with it.
-var namedRefs = namedRefCache{decoded: make(map[string]string)}
+// knownRefs holds, for all scanners, the names the Tokenizer decoded and their text
+// (name, with its ';' if any -> text). The Tokenizer itself answers for each name the
+// first time it is seen, so the two cannot disagree, and no copy of HTML's table of
+// names has to be kept in step with it. Only names that are references are stored, so
+// it holds at most the table's names however many pages made up others; reading it takes
+// no lock, so scanners on other goroutines never wait for each other here.
+var knownRefs sync.Map
 
-// maxUnknownRefs bounds the names remembered as not being references, which a document
-// can make up without end.
-const maxUnknownRefs = 4096
+// knownRefsStored counts the names in knownRefs.
+var knownRefsStored atomic.Int32
 
-type namedRefCache struct {
-	mu      sync.RWMutex
-	decoded map[string]string // name (with its ';', if any) -> text, "" for no reference
-	unknown int
+// maxKnownRefs bounds knownRefs at the size of HTML's table of names, in case a Tokenizer
+// ever decoded names outside it: what the process keeps must not depend on the documents.
+const maxKnownRefs = 2231
 
-	tokenizer referenceTokenizer
-}
+// knownRefCount returns the number of names knownRefs holds.
+func knownRefCount() int { return int(knownRefsStored.Load()) }
 
-// lookup returns the text of the named reference "&" + name in an attribute value, where
-// name is letters and digits with perhaps a final ';', and whether it is one.
-func (c *namedRefCache) lookup(name []byte) (string, bool) {
-	c.mu.RLock()
-	text, ok := c.decoded[string(name)]
-	c.mu.RUnlock()
-	if ok {
-		return text, text != ""
+// decodeRef returns the text of the named reference "&" + name in an attribute value, where
+// name is letters and digits with perhaps a final ';', maxRefName bytes at most, and
+// whether it is one. A name not known yet is decoded by the Scanner's own Tokenizer.
+func (s *Scanner) decodeRef(name []byte) (string, bool) {
+	if text, ok := knownRefs.Load(string(name)); ok {
+		return text.(string), true
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if text, ok := c.decoded[string(name)]; ok {
-		return text, text != ""
+	if s.refTokenizer == nil {
+		s.refTokenizer = new(referenceTokenizer)
 	}
-	text = c.tokenizer.decode(name)
-	if text != "" || c.unknown < maxUnknownRefs {
-		if text == "" {
-			c.unknown++
-		}
-		c.decoded[string(name)] = text
+	text := s.refTokenizer.decode(name)
+	if text == "" {
+		return "", false
 	}
-	return text, text != ""
+	if knownRefsStored.Add(1) > maxKnownRefs {
+		knownRefsStored.Add(-1)
+	} else if _, loaded := knownRefs.LoadOrStore(string(name), text); loaded {
+		knownRefsStored.Add(-1) // another Scanner stored it first
+	}
+	return text, true
 }
 
 // referenceTokenizer decodes names with one long-lived Tokenizer fed one tag at a time, so
-// that a name not seen before costs about what it costs the Tokenizer itself. The cache's
-// lock guards it.
+// that a name not seen before costs about what it costs the Tokenizer itself. Each Scanner
+// has its own, so that none waits for another's.
 type referenceTokenizer struct {
 	z    *html.Tokenizer
 	feed tagFeed
 	tag  []byte
 }
 
-// maxFedName bounds the names the long-lived Tokenizer reads, which keeps its buffer small.
-const maxFedName = 64
-
 // decode returns the Tokenizer's decoding of the attribute value "&" + name, or "" when it
 // leaves the value as it is. Nothing follows the name in that value, so an '=' after it
-// (which the caller handles) cannot change the answer.
+// (which the caller handles) cannot change the answer. name is at most maxRefName bytes
+// long, which keeps the long-lived Tokenizer's buffer small.
 func (r *referenceTokenizer) decode(name []byte) string {
 	r.tag = append(append(append(r.tag[:0], `<a v="&`...), name...), `">`...)
-	if len(name) <= maxFedName {
-		if r.z == nil {
-			r.z = html.NewTokenizer(&r.feed)
-		}
-		r.feed.pending = r.tag
-		if val, ok := firstValue(r.z); ok && len(r.feed.pending) == 0 {
-			return decoded(val, name)
-		}
-		r.z = nil // the tag did not read as expected: never reuse that Tokenizer
+	if r.z == nil {
+		r.z = html.NewTokenizer(&r.feed)
 	}
+	r.feed.pending = r.tag
+	if val, ok := firstValue(r.z); ok && len(r.feed.pending) == 0 {
+		return decoded(val, name)
+	}
+	r.z = nil // the tag did not read as expected: never reuse that Tokenizer
 	val, _ := firstValue(html.NewTokenizer(bytes.NewReader(r.tag)))
 	return decoded(val, name)
 }

@@ -6,13 +6,15 @@
 // sections and the raw text of script, style, textarea, title and the like are skipped
 // without building tokens. Attributes are only located while Next looks for the end of a
 // tag; their keys and values are decoded when NextAttr asks for them. The document, held
-// whole in memory, is never modified and never copied; names and values are rewritten into
-// a scratch buffer only when they differ from the bytes as written (upper case, NUL, '\r',
-// character references), so a walk over a document allocates nothing.
+// in memory (whole, or from where the scan resumes with Rebase), is never modified and
+// never copied; names and values are rewritten into a scratch buffer only when they differ
+// from the bytes as written (upper case, NUL, '\r', character references), so a walk over
+// a document allocates nothing.
 //
 // A caller that needs only some elements names them with Only, and Next skips the other
 // tags without returning them; a caller that receives the document in pieces scans what it
-// has and continues with Extend as more arrives.
+// has and continues with Extend as more arrives, or with Rebase, keeping only the bytes
+// from Offset on.
 //
 // A Scanner is not safe for concurrent use; use one per goroutine and Reset it to reuse it.
 //
@@ -75,7 +77,8 @@ type Scanner struct {
 	doc []byte
 	// pos is where the next token starts: after the last tag read, or 0. Next moves it only
 	// past a whole tag, so that Extend can read again, whole, what the old end of the
-	// document cut off.
+	// document cut off. It is the only index into doc that outlives a call to Next, besides
+	// those of the current tag, which is what lets Rebase drop the bytes before it.
 	pos int
 
 	// rawTag is the raw text element (see rawNames) that the last start tag opened: the next
@@ -83,7 +86,7 @@ type Scanner struct {
 	// only when a tag is read (or by NextIsNotRawText).
 	rawTag     uint8
 	allowCDATA bool
-	ended      bool    // Next returned EOF: until Extend, it returns EOF again at once
+	ended      bool    // Next returned EOF: until Extend or Rebase, it returns EOF again at once
 	only       *TagSet // the names Next reports, or nil for all
 
 	tt        TokenType
@@ -96,6 +99,10 @@ type Scanner struct {
 	keyBuf    []byte            // a key lower-cased for hashing
 	refs      *[64]refMemoEntry // the named references met last
 	scratch   []byte            // rewritten names and values of the current tag
+
+	// refTokenizer decodes the names refs and knownRefs do not know. It is the Scanner's
+	// own, kept by Reset, so that scanners never share one and wait for each other.
+	refTokenizer *referenceTokenizer
 }
 
 // Reset makes s scan doc from its beginning, reusing s's buffers. doc is read, never
@@ -103,6 +110,7 @@ type Scanner struct {
 func (s *Scanner) Reset(doc []byte) {
 	*s = Scanner{
 		doc: doc, attrs: s.attrs[:0], scratch: s.scratch[:0], keySet: s.keySet, keyBuf: s.keyBuf, refs: s.refs,
+		refTokenizer: s.refTokenizer,
 	}
 }
 
@@ -126,8 +134,29 @@ func (s *Scanner) Extend(doc []byte) {
 
 // Offset returns the index in the document where Next resumes: after the last tag it read,
 // or 0 before the first. The bytes from Offset to the end of the document are
-// those that Extend reads again.
+// those that Extend reads again, and the first bytes of the document Rebase takes.
 func (s *Scanner) Offset() int { return s.pos }
+
+// Rebase continues the scan over doc, which begins with the bytes of the document from
+// Offset on, followed by any that arrived since: for a caller that scans a long document as
+// it passes and keeps only what the scanner may still need. The bytes before Offset are
+// never read again, so the caller may drop or overwrite them; Next then reports exactly the
+// tags it would have reported with the whole document (as Extend has it). Indexes are in
+// doc from then on: Offset returns 0 until Next reads a tag, and a caller wanting positions
+// in the whole document adds the old Offset. What the caller told the scanner after the last
+// tag, with AllowCDATA, NextIsNotRawText and Only, still holds. The current tag lies before
+// Offset, so it is dropped: TagName returns nil and NextAttr reports no attribute, and the
+// slices returned for it are invalid.
+//
+// Offset stays put while no tag is complete, so what the caller must keep does not shrink
+// inside a long construct: an unclosed comment, script, style or other raw text element,
+// a tag with an unclosed quote, or the rest of a document after <plaintext>, all keep their
+// bytes from the Offset before them. A caller that must bound its memory has to bound what
+// it keeps, and stop scanning (or give up the tags after it) when the bound is reached.
+func (s *Scanner) Rebase(doc []byte) {
+	s.doc, s.ended, s.pos = doc, false, 0
+	s.tt, s.attrs, s.nextAttr, s.scratch = EOF, s.attrs[:0], 0, s.scratch[:0]
+}
 
 // AllowCDATA sets whether <![CDATA[...]]> is a CDATA section, whose text may contain '<'
 // without opening tags, or a bogus comment ending at the first '>'. The default is false.
