@@ -29,7 +29,7 @@ func decodableEncoding(ce []string) string {
 // compression bomb costs no more than the buffer would. A body cut short, or corrupt, gives
 // what could be decoded before the cut; the bytes sent are the handler's all the same.
 func decodeBody(encoding string, body []byte, limit int) *[]byte {
-	out := getBuffer(-1, limit)
+	out := getBuffer()
 	var r io.Reader
 	var err error
 	switch encoding {
@@ -61,14 +61,8 @@ const maxPooledBuffer = 256 << 10
 
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-// getBuffer returns an empty buffer, sized for the body when the handler declared its length.
-func getBuffer(contentLength int64, limit int) *[]byte {
-	if contentLength > maxPooledBuffer {
-		b := make([]byte, 0, min(contentLength, int64(limit)))
-		return &b
-	}
-	return bufferPool.Get().(*[]byte)
-}
+// getBuffer returns an empty buffer.
+func getBuffer() *[]byte { return bufferPool.Get().(*[]byte) }
 
 func putBuffer(b *[]byte) {
 	if cap(*b) > maxPooledBuffer {

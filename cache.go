@@ -2,29 +2,22 @@ package netjet
 
 import (
 	"hash/maphash"
+	"net/http"
 	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// pageKey names one version of one page. netjet 1.4 keyed on the ETag alone, so two pages
-// that shared an ETag shared their links; the path is part of the key here.
-// A page without an ETag is named by a hash of its body instead.
-type pageKey struct {
-	path string
-	etag string // without the W/ of a weak ETag: both name the same representation for this
-	sum  uint64 // the body's hash, for a page without an ETag
-	// overTLS: the links of a page sent over TLS leave out mixed content (see
-	// blockedOverHTTPS), so a page served over both has two entries.
-	overTLS bool
-}
-
-// named reports whether the key names a version of a page: by ETag, or by the body's hash.
-func (k pageKey) named() bool { return k.etag != "" || k.sum != 0 }
-
-// pageCache remembers the links of pages seen before. A nil *pageCache remembers nothing.
+// pageCache remembers the links of pages seen before, so that a page whose version is known
+// (by its ETag) is not read again. A nil *pageCache remembers nothing.
+//
+// It is keyed as an HTTP cache would key the response: host, path and query as sent, the
+// ETag, whether it went over TLS (mixed content is left out there), and the request headers
+// its Vary names; a response marked private or no-store is one caller's own, and is keyed by
+// the caller too. A 2Q cache: a flood of pages asked for once cannot evict those asked for
+// often.
 type pageCache struct {
-	lru  *lru.Cache[pageKey, *pageLinks]
+	lru  *lru.TwoQueueCache[uint64, *pageLinks]
 	seed maphash.Seed
 }
 
@@ -32,37 +25,82 @@ func newPageCache(size int) *pageCache {
 	if size < 0 {
 		return nil
 	}
-	c, err := lru.New[pageKey, *pageLinks](size)
+	c, err := lru.New2Q[uint64, *pageLinks](size)
 	if err != nil {
 		panic(err) // only for size <= 0, which validated Options never give
 	}
 	return &pageCache{lru: c, seed: maphash.MakeSeed()}
 }
 
-func (c *pageCache) get(k pageKey) (*pageLinks, bool) {
-	if c == nil || !k.named() {
+// key returns the key of the response to r with header h, or 0 when it is not to be cached:
+// no ETag, a status other than 200, or a Vary of "*". The key is a hash seeded per process:
+// the URL and headers a client sends cost no memory here, and cannot be made to collide.
+func (c *pageCache) key(r *http.Request, h http.Header, status int, v visit) uint64 {
+	etag := h["Etag"]
+	if c == nil || status != http.StatusOK || len(etag) == 0 || etag[0] == "" {
+		return 0
+	}
+	var k maphash.Hash
+	k.SetSeed(c.seed)
+	field := func(s string) {
+		k.WriteString(s)
+		k.WriteByte(0)
+	}
+	if r.TLS != nil {
+		field("https")
+	} else {
+		field("http")
+	}
+	field(r.Host)
+	field(r.URL.EscapedPath())
+	field(r.URL.RawQuery)
+	// W/"x" and "x" name the same representation for what netjet reads from it.
+	field(strings.TrimPrefix(strings.TrimSpace(etag[0]), "W/"))
+	for _, vary := range h["Vary"] {
+		for name := range strings.SplitSeq(vary, ",") {
+			name = strings.TrimSpace(name)
+			if name == "*" {
+				return 0
+			}
+			field(strings.ToLower(name))
+			for _, value := range r.Header.Values(name) {
+				field(value)
+			}
+		}
+	}
+	if isPrivate(h) {
+		var b [8]byte
+		for i := range b {
+			b[i] = byte(v.caller >> (8 * i))
+		}
+		k.Write(b[:])
+	}
+	return k.Sum64() | 1 // never 0, which means "not cached"
+}
+
+func (c *pageCache) get(k uint64) (*pageLinks, bool) {
+	if c == nil || k == 0 {
 		return nil, false
 	}
 	return c.lru.Get(k)
 }
 
-func (c *pageCache) add(k pageKey, pl *pageLinks) {
-	if c == nil || !k.named() {
+func (c *pageCache) add(k uint64, pl *pageLinks) {
+	if c == nil || k == 0 {
 		return
 	}
 	c.lru.Add(k, pl)
 }
 
-// sum hashes a body, to name a page without an ETag; 0 when there is no cache to look in.
-// The hash is seeded per process, so a page cannot be written to collide with another.
-func (c *pageCache) sum(body []byte) uint64 {
-	if c == nil {
-		return 0
+// isPrivate reports whether a response is meant for one user only.
+func isPrivate(h http.Header) bool {
+	for _, v := range h["Cache-Control"] {
+		for d := range strings.SplitSeq(v, ",") {
+			d, _, _ = strings.Cut(strings.TrimSpace(d), "=")
+			if strings.EqualFold(d, "private") || strings.EqualFold(d, "no-store") {
+				return true
+			}
+		}
 	}
-	return maphash.Bytes(c.seed, body) | 1 // never 0, which means "no hash"
-}
-
-// etagKey returns the part of an ETag header that identifies the representation.
-func etagKey(etag string) string {
-	return strings.TrimPrefix(strings.TrimSpace(etag), "W/")
+	return false
 }

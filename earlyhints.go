@@ -1,62 +1,47 @@
 package netjet
 
 import (
+	"log/slog"
 	"net/http"
-	"slices"
+	"reflect"
 	"strings"
-
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// routeHintsSize is how many routes Early Hints remembers. A route costs a few hundred bytes.
-const routeHintsSize = 4096
+// Why a navigation got no 103, as Stats counts it and Options.Logger says it.
+const (
+	noHintNotNavigation = "not a GET navigation (Sec-Fetch-Mode: navigate)"
+	noHintProtocol      = "HTTP/1.x: Early Hints go to HTTP/2 and HTTP/3 only (see Options.EarlyHintsHTTP1)"
+	noHintWriter        = "the ResponseWriter is not known to pass a 1xx on as informational"
+	noHintNotLearned    = "the route has taught nothing to hint yet (its latest responses to distinct clients do not agree yet)"
+)
 
-// routeHints learns, per route, the links that the route's pages have in common, and sends
-// them as a 103 Early Hints response when the next navigation to the route arrives, before
-// the handler has produced anything. A nil *routeHints does nothing.
-type routeHints struct {
-	routes   *lru.Cache[string, *routeState]
-	route    func(*http.Request) string
-	http1    bool
-	maxBytes int
-}
-
-// routeState is what one route has taught. It is replaced, never changed, so readers need no lock.
-type routeState struct {
-	last []Link // the hint-safe links of the route's last response
-	hint string // the Link value of the 103: the links its last two responses had in common
-}
-
-func newRouteHints(o Options) *routeHints {
-	if !o.EarlyHints {
-		return nil
-	}
-	routes, err := lru.New[string, *routeState](routeHintsSize)
-	if err != nil {
-		panic(err) // only for a size <= 0
-	}
-	route := o.EarlyHintsRoute
-	if route == nil {
-		route = hostAndPath
-	}
-	return &routeHints{routes: routes, route: route, http1: o.EarlyHintsHTTP1, maxBytes: o.MaxHeaderBytes}
-}
-
-// hostAndPath is the default route of a request: one page, whatever its query.
-func hostAndPath(r *http.Request) string { return r.Host + r.URL.Path }
-
-// send writes a 103 Early Hints response with the route's learned links, if it has any and
-// the request is one that a browser uses a 103 for: a GET navigation over HTTP/2 or later.
-func (rh *routeHints) send(rw http.ResponseWriter, r *http.Request) {
-	if rh == nil || r.Header.Get("Sec-Fetch-Mode") != "navigate" || !rh.protoAllowed(r) {
+// sendEarlyHints writes a 103 Early Hints response with the links that block the first render
+// of v's route, as learned, if the request is one that a browser uses a 103 for: a GET
+// navigation over HTTP/2 or later (or HTTP/1.1 with Options.EarlyHintsHTTP1).
+func (p *Preloader) sendEarlyHints(rw http.ResponseWriter, r *http.Request, v visit) {
+	switch {
+	case r.Method != http.MethodGet || r.Header.Get("Sec-Fetch-Mode") != "navigate":
+		p.noHint(r, noHintNotNavigation, &p.stats.noHintNotNavigation)
+		return
+	case !(r.ProtoMajor >= 2 || p.opts.EarlyHintsHTTP1 && r.ProtoMajor == 1 && r.ProtoMinor >= 1):
+		// HTTP/1.0 has no 1xx responses at all, and some HTTP/1.1 clients and proxies
+		// mishandle them.
+		p.noHint(r, noHintProtocol, &p.stats.noHintProtocol)
+		return
+	case !carries1xx(rw):
+		p.noHint(r, noHintWriter, &p.stats.noHintWriter)
 		return
 	}
-	key := rh.route(r)
-	if key == "" {
-		return
+	st := p.learner.state(v, true)
+	value := ""
+	if st != nil {
+		value = st.hint
+		if own := st.own(v); len(own) > 0 {
+			value = renderHints(hintLinks(st.links(v)), p.opts.MaxHeaderBytes)
+		}
 	}
-	st, ok := rh.routes.Get(key)
-	if !ok || st.hint == "" {
+	if value == "" {
+		p.noHint(r, noHintNotLearned, &p.stats.noHintNotLearned)
 		return
 	}
 	// WriteHeader(103) sends every header already set and leaves them in place. Headers set
@@ -68,66 +53,59 @@ func (rh *routeHints) send(rw http.ResponseWriter, r *http.Request) {
 		saved[k] = v
 		delete(h, k)
 	}
-	h["Link"] = []string{st.hint}
+	h["Link"] = []string{value}
 	rw.WriteHeader(http.StatusEarlyHints)
 	delete(h, "Link")
 	for k, v := range saved {
 		h[k] = v
 	}
+	p.stats.earlyHints.Add(1)
 }
 
-// protoAllowed reports whether a 103 may go to this connection. HTTP/1.0 has no 1xx
-// responses at all, and some HTTP/1.1 clients and proxies mishandle them.
-func (rh *routeHints) protoAllowed(r *http.Request) bool {
-	return r.ProtoMajor >= 2 || rh.http1 && r.ProtoMajor == 1 && r.ProtoMinor >= 1
+func (p *Preloader) noHint(r *http.Request, why string, count interface{ Add(uint64) uint64 }) {
+	count.Add(1)
+	if p.opts.Logger != nil {
+		p.opts.Logger.LogAttrs(r.Context(), slog.LevelDebug, "netjet: no 103 Early Hints",
+			slog.String("method", r.Method), slog.String("host", r.Host), slog.String("path", r.URL.Path),
+			slog.String("why", why))
+	}
 }
 
-// learn records the links of a final response of r's route. A link becomes a hint only when
-// the route's last two responses both had it, so that per-user URLs (signed avatars, nonces)
-// never reach another user; responses that are private to one user teach nothing.
-func (rh *routeHints) learn(r *http.Request, status int, h http.Header, pl *pageLinks) {
-	if rh == nil || r.Method != http.MethodGet || status != http.StatusOK || isPrivate(h) {
-		return
-	}
-	key := rh.route(r)
-	if key == "" {
-		return
-	}
-	links := pl.hints // worked out once per page version, not per response
-	prev, _ := rh.routes.Peek(key)
-	if prev != nil && slices.Equal(prev.last, links) && prev.hint != "" {
-		rh.routes.Get(key) // nothing new: only mark the route as recently used
-		return
-	}
-	st := &routeState{last: links}
-	if prev != nil {
-		st.hint = rh.render(commonLinks(links, prev.last))
-	}
-	rh.routes.Add(key, st)
-}
-
-// isPrivate reports whether a response is meant for one user only.
-func isPrivate(h http.Header) bool {
-	for _, v := range h["Cache-Control"] {
-		for _, d := range strings.Split(v, ",") {
-			d, _, _ = strings.Cut(strings.TrimSpace(d), "=")
-			if strings.EqualFold(d, "private") || strings.EqualFold(d, "no-store") {
-				return true
-			}
+// carries1xx reports whether rw is known to send a 1xx status as informational and go on to
+// the final one: the writers of net/http's HTTP/1.1 and HTTP/2 servers, of
+// golang.org/x/net/http2 and of quic-go's HTTP/3 server, or a wrapper whose Unwrap leads to
+// one. Older wrappers (http.TimeoutHandler's among them) take the first status they are given
+// for the final one: a 103 through them would turn a 404 into a 103 and the page into its body.
+func carries1xx(rw http.ResponseWriter) bool {
+	for {
+		t := reflect.TypeOf(rw)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
 		}
+		if knownWriters[t.PkgPath()+"."+t.Name()] {
+			return true
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		rw = u.Unwrap()
 	}
-	return false
 }
 
-// hintLinks returns the links worth a 103: those that block the first render. A 103 starts
-// its fetches before the page, each at the priority of its as (a deferred script's preload as
-// urgently as a blocking one), so anything else hinted (a deferred or module script, an
-// image, a font) takes bandwidth from the stylesheets and blocking scripts that the page
-// paints after. Measured in Chromium on a slow link (examples/speedtest), hinting every
-// link made the demo paint 16% later than no hints at all; hinting also its font and hero
-// image, 6% later; hinting only what blocks rendering, sooner. So: stylesheets, blocking
-// scripts, the author's own preloads of styles and scripts, and preconnects, which cost no
-// bandwidth.
+var knownWriters = map[string]bool{
+	"net/http.response":                               true, // HTTP/1.x
+	"net/http.http2responseWriter":                    true, // HTTP/2, bundled
+	"net/http.http2ResponseWriter":                    true, // HTTP/2, bundled, in later Go releases
+	"golang.org/x/net/http2.responseWriter":           true,
+	"github.com/quic-go/quic-go/http3.responseWriter": true,
+}
+
+// hintLinks returns the links worth a 103: those that block the first render. A 103 starts its
+// fetches before the page, each at the priority of its as, so anything else hinted (a deferred
+// or module script, an image, a font) takes bandwidth from the stylesheets and blocking
+// scripts that the page paints after. So: stylesheets, blocking scripts, the author's own
+// preloads of styles and scripts, and preconnects, which cost no bandwidth.
 //
 // They are also cut to what browsers accept in a 103: Chrome drops a hint that carries any
 // parameter beyond rel, as, crossorigin, type and fetchpriority. A stylesheet for media
@@ -155,20 +133,10 @@ func hintLinks(links []Link) []Link {
 	return out
 }
 
-// commonLinks returns the links of cur that prev has too, in cur's order.
-func commonLinks(cur, prev []Link) []Link {
-	var out []Link
-	for _, l := range cur {
-		if slices.Contains(prev, l) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// render joins hint links into one Link value within the byte cap, without Options.Attributes:
-// Chrome ignores a hint with a parameter it does not know, "nopush" included.
-func (rh *routeHints) render(links []Link) string {
+// renderHints joins hint links into one Link value within maxBytes (negative: no limit),
+// without Options.Attributes: Chrome ignores a hint with a parameter it does not know, "nopush"
+// included. A link that does not fit is left out, and the next ones still tried.
+func renderHints(links []Link, maxBytes int) string {
 	var b []byte
 	for _, l := range links {
 		n := len(b)
@@ -176,9 +144,8 @@ func (rh *routeHints) render(links []Link) string {
 			b = append(b, ", "...)
 		}
 		b = l.appendTo(b)
-		if rh.maxBytes >= 0 && len(b) > rh.maxBytes {
+		if maxBytes >= 0 && len(b) > maxBytes {
 			b = b[:n]
-			break
 		}
 	}
 	return string(b)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,6 +97,18 @@ type navigation struct {
 // runs as each 103 arrives.
 func (hs *hintsServer) navigate(t *testing.T, path, mode string, got103 func()) navigation {
 	t.Helper()
+	return hs.request(t, path, mode, nil, got103)
+}
+
+// navigateAs navigates to path with the given request headers (a user's cookie, say).
+func (hs *hintsServer) navigateAs(t *testing.T, path string, header http.Header) navigation {
+	t.Helper()
+	return hs.request(t, path, "navigate", header, nil)
+}
+
+// request sends a GET for path, with Sec-Fetch-Mode mode and header, and records the 103s.
+func (hs *hintsServer) request(t *testing.T, path, mode string, header http.Header, got103 func()) navigation {
+	t.Helper()
 	var nav navigation
 	var mu sync.Mutex
 	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
@@ -112,6 +125,9 @@ func (hs *hintsServer) navigate(t *testing.T, path, mode string, got103 func()) 
 	ctx := httptrace.WithClientTrace(context.Background(), trace)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+path, nil)
 	require.NoError(t, err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	if mode != "" {
 		req.Header.Set("Sec-Fetch-Mode", mode)
 	}
@@ -168,8 +184,10 @@ func TestEarlyHintsNeverCarryPerUserLinks(t *testing.T) {
 		nav := hs.navigate(t, "/", "navigate", nil)
 		require.Len(t, nav.hints, 1)
 		assert.NotContains(t, nav.hints[0].Get("Link"), "avatar")
-		assert.Contains(t, nav.header.Get("Link"), fmt.Sprintf("</avatar/%d.png>", hs.visits.Load()),
-			"the final response still has this visit's own avatar")
+		for _, avatar := range regexp.MustCompile(`/avatar/\d+\.png`).FindAllString(nav.header.Get("Link"), -1) {
+			assert.Equal(t, fmt.Sprintf("/avatar/%d.png", hs.visits.Load()), avatar,
+				"the final response names no other visit's avatar")
+		}
 	}
 }
 
@@ -238,11 +256,20 @@ func headerNames(h textproto.MIMEHeader) []string {
 	return names
 }
 
-func TestEarlyHintsNotLearnedFromPrivateResponses(t *testing.T) {
+// TestPrivateResponsesTeachOnlyTheirCaller: a page marked private (or no-store, as PHP's
+// sessions mark every page) teaches its own caller, and reaches another user only once the
+// pages of enough distinct clients agreed: with one client address, never.
+func TestPrivateResponsesTeachOnlyTheirCaller(t *testing.T) {
 	hs := newHintsServer(t, Options{}, nil, true)
-	for i := 0; i < 4; i++ {
-		assert.Empty(t, hs.navigate(t, "/private", "navigate", nil).hints)
+	alice := http.Header{"Cookie": {"session=alice"}}
+	bob := http.Header{"Cookie": {"session=bob"}}
+	for i := 0; i < 2; i++ {
+		assert.Empty(t, hs.navigateAs(t, "/private", alice).hints, "navigation %d: nothing learned yet", i+1)
 	}
+	nav := hs.navigateAs(t, "/private", alice)
+	require.Len(t, nav.hints, 1, "the caller's own last two pages agreed")
+	assert.Equal(t, learnedHint, nav.hints[0].Get("Link"))
+	assert.Empty(t, hs.navigateAs(t, "/private", bob).hints, "another user at the same address")
 }
 
 func TestEarlyHintsRouteKeyAndExclusion(t *testing.T) {
@@ -255,7 +282,7 @@ func TestEarlyHintsRouteKeyAndExclusion(t *testing.T) {
 		}
 		return r.URL.Path
 	}
-	hs := newHintsServer(t, Options{EarlyHintsRoute: route}, nil, true)
+	hs := newHintsServer(t, Options{Route: route}, nil, true)
 	hs.navigate(t, "/blog/one", "navigate", nil)
 	hs.navigate(t, "/blog/two", "navigate", nil)
 	assert.Len(t, hs.navigate(t, "/blog/three", "navigate", nil).hints, 1, "posts share one route")

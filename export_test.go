@@ -4,6 +4,5 @@ package netjet
 // for docURL, a path: Links, with TLS known apart from the document's URL, as the middleware
 // knows it from the request. For the tests of package netjet_test.
 func (p *Preloader) LinksOverTLS(doc []byte, docURL string) []Link {
-	pl := p.parse(doc, docURL, true)
-	return pl.links[:pl.fit]
+	return p.parse(doc, docURL, true).sent
 }

@@ -3,6 +3,7 @@ package netjet
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/netjet-go/netjet/internal/urlref"
@@ -11,9 +12,6 @@ import (
 // render writes every link as a header value, all of them in one string.
 func (p *Preloader) render(links []Link) *pageLinks {
 	pl := &pageLinks{links: links, ends: make([]int, len(links))}
-	if p.hints != nil {
-		pl.hints = hintLinks(links) // the 103 has its own byte budget: routeHints.render caps it
-	}
 	size := 0
 	for i := range links {
 		size += len(links[i].URL) + 48 + len(p.attrs) // "<>; rel=preload; as=script; fetchpriority=low, "
@@ -26,46 +24,85 @@ func (p *Preloader) render(links []Link) *pageLinks {
 		b = links[i].appendTo(b)
 		b = append(b, p.attrs...)
 		pl.ends[i] = len(b)
-		if p.opts.MaxHeaderBytes < 0 || len(b) <= p.opts.MaxHeaderBytes {
-			pl.fit = i + 1
-		}
 	}
 	pl.all = string(b)
+	pl.header, pl.sent = p.fitLinks(pl, 0, nil, "")
 	return pl
 }
 
-// addLinks appends the page's links to the Link header h already has, leaving out URLs it
-// names and stopping before the first link that would take the value over MaxHeaderBytes.
-// docURL is the request's path: the URLs of both resolve against it.
-func (p *Preloader) addLinks(h http.Header, pl *pageLinks, docURL string) {
-	existing := h["Link"]
-	if len(existing) == 0 {
-		if pl.fit > 0 {
-			h["Link"] = []string{pl.header()}
-		}
-		return
-	}
-	used := 2 * (len(existing) - 1)
-	for _, v := range existing {
-		used += len(v)
-	}
+// fitLinks returns the Link value of the page's links that fit in MaxHeaderBytes after used
+// bytes of the handler's own Link values, and the links it names. A link that does not fit is
+// left out, and the next ones still tried; a link whose URL the handler's Link names already
+// (resolved against docURL) is left out too.
+func (p *Preloader) fitLinks(pl *pageLinks, used int, existing []string, docURL string) (string, []Link) {
 	var b []byte
+	var sent []Link
+	prefix := true // so far, every link is in: the value is a prefix of pl.all
 	for i := range pl.links {
-		if linkHeaderHasURL(existing, pl.links[i].URL, docURL) {
+		v := pl.value(i)
+		if existing != nil && linkHeaderHasURL(existing, pl.links[i].URL, docURL) ||
+			p.opts.MaxHeaderBytes >= 0 && used+len(v) > p.opts.MaxHeaderBytes {
+			if prefix {
+				prefix = false
+				b = append(b, pl.all[:max(0, pl.endOf(len(sent)-1))]...)
+				sent = slices.Clip(pl.links[:len(sent)])
+			}
 			continue
 		}
-		v := pl.value(i)
-		if p.opts.MaxHeaderBytes >= 0 && used+2+len(v) > p.opts.MaxHeaderBytes {
-			break
+		used += len(v) + len(", ")
+		if prefix {
+			sent = pl.links[:i+1]
+			continue
 		}
 		if len(b) > 0 {
 			b = append(b, ", "...)
 		}
 		b = append(b, v...)
-		used += 2 + len(v)
+		sent = append(sent, pl.links[i])
 	}
-	if len(b) > 0 {
-		h["Link"] = append(existing[:len(existing):len(existing)], string(b))
+	if prefix {
+		return pl.all[:max(0, pl.endOf(len(sent)-1))], sent
+	}
+	return string(b), sent
+}
+
+// merge returns the links of a page's head followed by those its route taught, as one list in
+// the order links go out, within the caps. Once the whole head has been read, it is the only
+// word on what the head holds: of the learned links, only those of the body are added.
+// Learned links whose URL the head has are left out.
+func (p *Preloader) merge(head []Link, headRead bool, learned []Link) []Link {
+	if len(learned) == 0 {
+		return head
+	}
+	c := p.newCollector("", false)
+	for _, l := range head {
+		c.addLink(l)
+	}
+	for _, l := range learned {
+		if l.inBody || !headRead {
+			c.addLink(l)
+		}
+	}
+	return c.links()
+}
+
+// addLinks appends the page's links to the Link header h already has, leaving out URLs it
+// names and links that would take the value over MaxHeaderBytes. docURL is the request's
+// path: the URLs of both resolve against it.
+func (p *Preloader) addLinks(h http.Header, pl *pageLinks, docURL string) {
+	existing := h["Link"]
+	if len(existing) == 0 {
+		if pl.header != "" {
+			h["Link"] = []string{pl.header}
+		}
+		return
+	}
+	used := 2 * len(existing)
+	for _, v := range existing {
+		used += len(v)
+	}
+	if v, _ := p.fitLinks(pl, used, existing, docURL); v != "" {
+		h["Link"] = append(existing[:len(existing):len(existing)], v)
 	}
 }
 
@@ -116,6 +153,9 @@ type Link struct {
 	Kind Kind
 
 	class linkClass // where the link goes in the order; whether it blocks rendering
+	// inBody: the element came after the document's head, where a page read up to its head
+	// does not show it.
+	inBody bool
 }
 
 // String returns the link as one Link header value, e.g. `</app.css>; rel=preload; as=style`.
@@ -245,8 +285,10 @@ type pageLinks struct {
 	links []Link // in the order they go out, within MaxLinks
 	all   string // every link as a header value, Options.Attributes included, joined by ", "
 	ends  []int  // where links[i]'s value ends in all
-	fit   int    // how many links fit within MaxHeaderBytes when the response has no Link
-	hints []Link // the links a 103 may carry, with Options.EarlyHints
+	// header is the Link value for a response without one of its own: the links that fit
+	// within MaxHeaderBytes; sent are those links.
+	header string
+	sent   []Link
 }
 
 // value returns links[i] as a header value.
@@ -258,10 +300,10 @@ func (pl *pageLinks) value(i int) string {
 	return pl.all[start:pl.ends[i]]
 }
 
-// header returns the Link value for a response without one of its own.
-func (pl *pageLinks) header() string {
-	if pl.fit == 0 {
-		return ""
+// endOf returns where links[i]'s value ends in all, or -1 before the first.
+func (pl *pageLinks) endOf(i int) int {
+	if i < 0 {
+		return -1
 	}
-	return pl.all[:pl.ends[pl.fit-1]]
+	return pl.ends[i]
 }

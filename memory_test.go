@@ -15,10 +15,10 @@ import (
 	"github.com/netjet-go/netjet"
 )
 
-// TestConcurrentLargestPageMemory holds 256 responses of the largest corpus page in netjet's
-// buffers at once and checks the live heap stays within 1.5 times 256 copies of the page:
-// the buffers cost the body, not twice the body.
-func TestConcurrentLargestPageMemory(t *testing.T) {
+// TestConcurrentLargestPageMemoryIsBounded has 256 responses of the largest corpus page under
+// way at once, each written and not yet finished, and checks that netjet keeps a small part of
+// each: the body streams, and is read as it passes.
+func TestConcurrentLargestPageMemoryIsBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates about 600 MB")
 	}
@@ -44,7 +44,7 @@ func TestConcurrentLargestPageMemory(t *testing.T) {
 					rest = rest[n:]
 				}
 				written.Done()
-				release.Wait() // the body stays held back until every handler has written
+				release.Wait() // every response is under way at once
 			}))
 
 			runtime.GC()
@@ -65,11 +65,16 @@ func TestConcurrentLargestPageMemory(t *testing.T) {
 			release.Done()
 			done.Wait()
 
+			// The body streams: what a response keeps is bounded by MaxBufferBytes (the head)
+			// and by what reading the body as it passes keeps of an unfinished tag, whatever
+			// the page's size.
 			grown := float64(held.HeapAlloc) - float64(before.HeapAlloc)
-			ratio := grown / float64(concurrency*len(page))
-			t.Logf("%d responses of %d bytes held: heap grew %.0f MB, %.2fx their size", concurrency, len(page), grown/1e6, ratio)
-			assert.Less(t, ratio, 1.5)
-			assert.Greater(t, ratio, 0.9, "the bodies are held: the measure must see them")
+			perResponse := grown / concurrency
+			t.Logf("%d responses of %d bytes under way: heap grew %.1f MB, %.0f KB a response",
+				concurrency, len(page), grown/1e6, perResponse/1e3)
+			// An unfinished construct (a long inline script) is kept up to 1 MiB while the
+			// page is read to be learned from; past that, reading stops.
+			assert.Less(t, perResponse, float64(2<<20), "what a response keeps is bounded")
 		})
 	}
 }

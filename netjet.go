@@ -10,28 +10,63 @@ import (
 // Preloader adds Link preload headers to HTML responses. Create one with New; it is safe
 // for concurrent use, and its cache is shared by every handler it wraps.
 type Preloader struct {
-	opts  Options
-	attrs string // Options.Attributes as link parameters: "; nopush"
-	cache *pageCache
-	hints *routeHints // nil without Options.EarlyHints
+	opts    Options
+	attrs   string // Options.Attributes as link parameters: "; nopush"
+	cache   *pageCache
+	learner *learner // nil when Options.Routes is negative
 	// collectLimit is how many links one kind may collect: enough for any result the caps allow.
 	collectLimit int
-	parsed       atomic.Uint64
-	cacheHits    atomic.Uint64
+	stats        counters
+}
+
+// counters are the Preloader's Stats as they are counted.
+type counters struct {
+	parsed, learned, cacheHits, earlyHints                              atomic.Uint64
+	noHintNotNavigation, noHintProtocol, noHintWriter, noHintNotLearned atomic.Uint64
 }
 
 // Stats counts what a Preloader has done since New.
 type Stats struct {
-	// Parsed counts the responses whose body netjet read for links.
+	// Parsed counts the responses whose body netjet read for links: its head at least.
 	Parsed uint64
-	// CacheHits counts the responses whose links came from the cache instead: by path and
-	// ETag, or, for a page without an ETag, by path and a hash of its body.
+	// Learned counts the responses read to their end, for the page cache or for their
+	// route to learn from.
+	Learned uint64
+	// CacheHits counts the responses whose links came from the page cache instead: a page
+	// version seen before, by its ETag.
 	CacheHits uint64
+	// EarlyHints counts the 103 Early Hints responses sent.
+	EarlyHints uint64
+	// NoEarlyHints counts, with Options.EarlyHints, the GET and HEAD requests that got no 103,
+	// by reason.
+	NoEarlyHints NoEarlyHints
+}
+
+// NoEarlyHints counts why requests got no 103 Early Hints response.
+type NoEarlyHints struct {
+	// NotNavigation: not a GET with Sec-Fetch-Mode: navigate. Browsers use a 103 only for
+	// the page they navigate to.
+	NotNavigation uint64
+	// Protocol: HTTP/1.0, or HTTP/1.1 without Options.EarlyHintsHTTP1.
+	Protocol uint64
+	// Writer: the ResponseWriter netjet was given is not known to pass a 1xx on as
+	// informational (http.TimeoutHandler's, say): it could take the 103 for the final status.
+	Writer uint64
+	// NotLearned: the route has taught no links to hint yet. See Options.Routes.
+	NotLearned uint64
 }
 
 // Stats returns the counts so far.
 func (p *Preloader) Stats() Stats {
-	return Stats{Parsed: p.parsed.Load(), CacheHits: p.cacheHits.Load()}
+	c := &p.stats
+	return Stats{
+		Parsed: c.parsed.Load(), Learned: c.learned.Load(), CacheHits: c.cacheHits.Load(),
+		EarlyHints: c.earlyHints.Load(),
+		NoEarlyHints: NoEarlyHints{
+			NotNavigation: c.noHintNotNavigation.Load(), Protocol: c.noHintProtocol.Load(),
+			Writer: c.noHintWriter.Load(), NotLearned: c.noHintNotLearned.Load(),
+		},
+	}
 }
 
 // New returns a Preloader for opts, or an error naming the first invalid field.
@@ -40,7 +75,7 @@ func New(opts Options) (*Preloader, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Preloader{opts: o, cache: newPageCache(o.CacheSize), hints: newRouteHints(o), collectLimit: o.MaxLinks}
+	p := &Preloader{opts: o, cache: newPageCache(o.CacheSize), learner: newLearner(o), collectLimit: o.MaxLinks}
 	for _, a := range o.Attributes {
 		p.attrs += "; " + a
 	}
@@ -68,13 +103,12 @@ func (p *Preloader) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(rw, r)
 			return
 		}
-		if r.Method == http.MethodGet {
-			p.hints.send(rw, r)
+		v := p.learner.visit(r)
+		if p.opts.EarlyHints {
+			p.sendEarlyHints(rw, r, v)
 		}
-		w := &preloadWriter{rw: rw, p: p, req: r, contentLength: -1}
-		// On a panic the buffer is dropped, never sent: the recoverer outside can still
-		// answer 500, and nothing half-written goes out as a 200.
-		defer w.releaseBuffer()
+		w := &preloadWriter{rw: rw, p: p, req: r, visit: v, contentLength: -1}
+		defer w.release()
 		next.ServeHTTP(w, r)
 		w.finish()
 	})
@@ -89,8 +123,7 @@ func (p *Preloader) Handler(next http.Handler) http.Handler {
 // left out, as the middleware leaves them out of a response sent over TLS.
 func (p *Preloader) Links(doc []byte, docURL string) []Link {
 	scheme, _ := urlref.Scheme(docURL)
-	pl := p.parse(doc, docURL, scheme == "https")
-	return pl.links[:pl.fit]
+	return p.parse(doc, docURL, scheme == "https").sent
 }
 
 // parse extracts the links of doc and renders them as header values.

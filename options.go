@@ -3,6 +3,7 @@ package netjet
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -31,7 +32,8 @@ const (
 	DefaultMaxLinks       = 10
 	DefaultMaxImages      = 2
 	DefaultMaxHeaderBytes = 1000
-	DefaultMaxBufferBytes = 4 << 20
+	DefaultMaxBufferBytes = 64 << 10
+	DefaultRoutes         = 4096
 )
 
 // Options configures a Preloader. The zero value is ready to use: every field's zero value
@@ -44,8 +46,8 @@ type Options struct {
 	// token or token=value, as RFC 8288 allows for a link parameter. Default: none.
 	Attributes []string
 
-	// CacheSize is how many pages are remembered, keyed by path and ETag, so that a page seen
-	// before is not parsed again (netjet's cache.max). Zero means 1024; negative disables the cache.
+	// CacheSize is how many page versions are remembered, by their ETag, so that a page seen
+	// before is not read again (netjet's cache.max). Zero means 1024; negative disables the cache.
 	CacheSize int
 
 	// MaxLinks caps the links netjet adds to one response. Zero means 10; negative: no limit.
@@ -59,31 +61,43 @@ type Options struct {
 	// MaxHeaderBytes caps the whole Link value, counting what the handler set itself. Zero means
 	// 1000; negative: no limit. Proxies reject large headers: nginx's default 4 KB buffer for all
 	// response headers answers 502 "upstream sent too big header"; Rails caps at 1000 bytes too.
-	// netjet never cuts inside a link: it stops before the first link that does not fit.
+	// netjet never cuts inside a link: it leaves out a link that does not fit, and tries the next.
 	MaxHeaderBytes int
 
-	// MaxBufferBytes is the most of one body held back while looking for links. Zero means 4 MiB.
-	// Past it, the header goes out with the links found so far and the rest of the body streams.
-	// It must not be negative: an unbounded buffer is unbounded memory.
+	// MaxBufferBytes is the most of one body held back while netjet reads the page's head.
+	// Zero means 32 KiB. The header goes out at the end of the head, or once this much is
+	// held, or when the handler flushes, whichever comes first; the body then streams as the
+	// handler writes it. It must not be negative: an unbounded buffer is unbounded memory.
 	MaxBufferBytes int
 
+	// Routes is how many routes netjet learns from: the links of a route's recent pages fill
+	// in what a page's head cannot show (an image in its body, a script at its end), and make
+	// its 103 Early Hints. A link one client's pages had reaches other clients only once the
+	// pages of several distinct clients agreed on it: see the package documentation. Zero
+	// means 4096; negative: learn nothing.
+	Routes int
+
+	// Route names the route a request belongs to: requests of one route share what they
+	// teach. Returning "" excludes the request. Nil means host, path and query as sent, with
+	// the path's route standing in for a query the route has not learned yet.
+	Route func(*http.Request) string
+
 	// EarlyHints sends a 103 Early Hints response before the handler runs, for navigations over
-	// HTTP/2: the links that block the first render (stylesheets, blocking scripts) which the
-	// route's last two pages had in common. See the package documentation.
+	// HTTP/2 and HTTP/3: the links that block the first render (stylesheets, blocking scripts)
+	// that the route has taught. See the package documentation.
 	EarlyHints bool
 
 	// EarlyHintsHTTP1 allows Early Hints over HTTP/1.1 too. Off by default: some HTTP/1.1
 	// clients and proxies mishandle 1xx responses. HTTP/1.0 never gets them.
 	EarlyHintsHTTP1 bool
 
-	// EarlyHintsRoute names the route a request belongs to, for Early Hints: requests of one
-	// route share their hints. Returning "" excludes the request. Nil means host and path,
-	// without the query.
-	EarlyHintsRoute func(*http.Request) string
-
 	// Push pushes the final response's same-origin links over HTTP/2 when the connection
 	// allows it. Browsers no longer accept pushes; some clients and CDNs still do.
 	Push bool
+
+	// Logger receives a debug line for each request that got no 103 Early Hints, saying why.
+	// Nil logs nothing.
+	Logger *slog.Logger
 }
 
 // validated returns the options with every default filled in, or an error naming the first
@@ -118,8 +132,12 @@ func (o Options) validated() (Options, error) {
 			}
 		}
 	}
-	if o.EarlyHintsRoute != nil && !o.EarlyHints {
-		return o, errors.New("netjet: Options.EarlyHintsRoute needs Options.EarlyHints")
+	o.Routes = orDefault(o.Routes, DefaultRoutes)
+	if o.EarlyHints && o.Routes < 0 {
+		return o, errors.New("netjet: Options.EarlyHints needs Options.Routes: the hints are what routes taught")
+	}
+	if o.Route != nil && o.Routes < 0 {
+		return o, errors.New("netjet: Options.Route needs Options.Routes")
 	}
 	return o, nil
 }

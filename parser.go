@@ -239,10 +239,9 @@ type collector struct {
 	inPicture bool
 	sources   bool // the current <picture> has a <source>: its <img> may not be the one fetched
 
-	found      []Link           // the links collected, in document order
-	counts     [numClasses]int  // how many of found are of each class
-	cut        [numClasses]bool // the class met a link too long for any header: see tooLong
-	images     int              // collected images without fetchpriority=high
+	found      []Link          // the links collected, in document order
+	counts     [numClasses]int // how many of found are of each class
+	images     int             // collected images without fetchpriority=high
 	highImages int
 	// The URLs collected, resolved against docURL, so that one URL spelled two ways
 	// ("app.css" and "/blog/app.css" in /blog/post) goes out once: keys while few, then seen.
@@ -250,6 +249,12 @@ type collector struct {
 	seen map[string]struct{}
 
 	finished bool // see done
+
+	// untilHead stops scanTags once the head has been read: headDone.
+	untilHead bool
+	// headDone says the document's head is over: </head> or the first element that opens
+	// the body. The links that block the first render are in the head.
+	headDone bool
 
 	// overTLS says the page goes out over TLS (or is an https: document): links that
 	// browsers block there as mixed content are left out before they take a place.
@@ -267,7 +272,7 @@ func newCollector(kinds Kind, maxLinks, maxImages int, docURL string) *collector
 }
 
 // done reports whether no later element can change the result. It is asked after every tag,
-// and its answer changes only when a link is collected or a class is cut: finished keeps it.
+// and its answer changes only when a link is collected: finished keeps it.
 func (c *collector) done() bool { return c.finished }
 
 // isFinished works out done's answer: the stylesheets alone fill the link cap, or every kind
@@ -280,9 +285,6 @@ func (c *collector) isFinished() bool {
 		return true
 	}
 	for cl := classStyle; cl < numClasses; cl++ {
-		if c.cut[cl] {
-			return true // nothing after it goes out
-		}
 		if !c.classFull(cl) {
 			return false
 		}
@@ -304,8 +306,6 @@ func (c *collector) classFull(cl linkClass) bool {
 // which MaxImages does not count.
 func (c *collector) room(cl linkClass, high bool) bool {
 	switch {
-	case c.cut[cl]:
-		return false
 	case cl != classImage:
 		return c.maxLinks < 0 || c.counts[cl] < c.maxLinks
 	case high:
@@ -456,7 +456,7 @@ func (c *collector) linkElement(e *element) {
 		if !preloadDestinations[as] {
 			return // a preload without a valid as is not fetched by browsers
 		}
-		if c.tooLong(classHint, false, e.vals[attrImageSrcset]) {
+		if c.tooLong(e.vals[attrImageSrcset]) {
 			return
 		}
 		l := Link{
@@ -524,7 +524,7 @@ func (c *collector) imgElement(e *element) {
 		return
 	}
 	prio := fetchPriority(e)
-	if prio == "low" || c.tooLong(classImage, prio == "high", e.vals[attrSrcset]) {
+	if prio == "low" || c.tooLong(e.vals[attrSrcset]) {
 		return
 	}
 	l := Link{
@@ -541,20 +541,36 @@ func (c *collector) imgElement(e *element) {
 // class is full. The first occurrence of a URL wins.
 func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 	high := class == classImage && l.FetchPriority == "high"
-	if !c.room(class, high) || c.tooLong(class, high, rawURL) {
+	if !c.room(class, high) || c.tooLong(rawURL) {
 		return
 	}
 	u, ok := c.resolve(rawURL)
-	if !ok || c.overTLS && blockedOverHTTPS(u, l.Rel, l.As) || c.collected(c.dedupKey(u)) {
+	if !ok || c.overTLS && blockedOverHTTPS(u, l.Rel, l.As) {
 		return
 	}
 	l.URL, l.class = u, class
+	c.keep(l, high)
+}
+
+// addLink adds a link found earlier, whose URL is resolved and checked already, as add would.
+func (c *collector) addLink(l Link) {
+	if high := l.class == classImage && l.FetchPriority == "high"; c.room(l.class, high) {
+		c.keep(l, high)
+	}
+}
+
+// keep collects l unless its URL is collected already.
+func (c *collector) keep(l Link, high bool) {
+	if c.collected(c.dedupKey(l.URL)) {
+		return
+	}
+	l.inBody = l.inBody || c.headDone
 	c.found = append(c.found, l)
-	c.counts[class]++
+	c.counts[l.class]++
 	switch {
 	case high:
 		c.highImages++
-	case class == classImage:
+	case l.class == classImage:
 		c.images++
 	}
 	c.finished = c.isFinished()
@@ -578,12 +594,11 @@ func blockedOverHTTPS(url, rel, as string) bool {
 	return true
 }
 
-// tooLong reports whether attribute v, a URL or a srcset, makes the class's next link longer
-// than any header may be, and then cuts the class there: the header stops before the first
-// link that does not fit, so nothing after it may go out. Seeing this before v is copied,
-// resolved and escaped saves a megabyte attribute from being copied only to be dropped.
-func (c *collector) tooLong(class linkClass, high bool, v []byte) bool {
-	if c.maxURLBytes <= 0 || len(v) <= c.maxURLBytes || !c.room(class, high) {
+// tooLong reports whether attribute v, a URL or a srcset, makes a link longer than any header
+// may be: such a link is left out. Seeing this before v is copied, resolved and escaped saves a
+// megabyte attribute from being copied only to be dropped.
+func (c *collector) tooLong(v []byte) bool {
+	if c.maxURLBytes <= 0 || len(v) <= c.maxURLBytes {
 		return false
 	}
 	kept := 0 // the bytes no cleaning removes: the header needs at least as many
@@ -592,12 +607,7 @@ func (c *collector) tooLong(class linkClass, high bool, v []byte) bool {
 			kept++
 		}
 	}
-	if kept <= c.maxURLBytes {
-		return false
-	}
-	c.cut[class] = true
-	c.finished = c.isFinished()
-	return true
+	return kept > c.maxURLBytes
 }
 
 // dedupKey returns the URL u names, as far as the document's URL tells. The link itself
@@ -759,8 +769,7 @@ func cleanURL(raw []byte) (string, bool) {
 	return u, true
 }
 
-// links returns the collected links in the order they go out, at most maxLinks of them, and
-// none after a cut.
+// links returns the collected links in the order they go out, at most maxLinks of them.
 func (c *collector) links() []Link {
 	n := len(c.found)
 	if c.maxLinks >= 0 && n > c.maxLinks {
@@ -775,9 +784,6 @@ func (c *collector) links() []Link {
 			if c.found[i].class == cl {
 				out = append(out, c.found[i])
 			}
-		}
-		if c.cut[cl] {
-			break
 		}
 	}
 	return out
@@ -795,10 +801,12 @@ func (c *collector) scan(s *htmlscan.Scanner, doc []byte) {
 // again: it picks up where it stopped.
 func (c *collector) scanTags(s *htmlscan.Scanner) {
 	var e element
-	for !c.done() {
+	for !c.done() && !(c.untilHead && c.headDone) {
 		// The scanner skips, at less cost, the tags that start and end would do nothing
 		// with: most of them.
 		switch {
+		case len(c.open) == 0 && !c.headDone:
+			s.Only(nil) // any tag may end the head
 		case len(c.open) == 0:
 			s.Only(outerTags)
 		case c.inForeignContent():
@@ -814,7 +822,9 @@ func (c *collector) scanTags(s *htmlscan.Scanner) {
 			if c.inForeignContent() {
 				s.NextIsNotRawText() // an SVG <style> or <title> holds markup, which may end the <svg>
 			}
-			tag := lookupTag(s.TagName())
+			name := s.TagName()
+			c.headStart(name)
+			tag := lookupTag(name)
 			if tag == tagOther {
 				continue
 			}
@@ -828,10 +838,37 @@ func (c *collector) scanTags(s *htmlscan.Scanner) {
 			}
 			c.start(tag, &e, tt == htmlscan.SelfClosingTag)
 		case htmlscan.EndTag:
-			c.end(lookupTag(s.TagName()))
+			name := s.TagName()
+			c.headEnd(name)
+			c.end(lookupTag(name))
 		}
 		// CDATA sections exist only in SVG and MathML; elsewhere <![CDATA[ is a comment.
 		s.AllowCDATA(len(c.open) > 0 && !c.inTemplate())
+	}
+}
+
+// headStart notes the start tag of an element: one that may not stand in a document's head
+// opens the body, as a parser would have it.
+func (c *collector) headStart(name []byte) {
+	if c.headDone || len(c.open) > 0 {
+		return
+	}
+	switch string(name) {
+	case "html", "head", "base", "basefont", "bgsound", "link", "meta", "noframes", "noscript",
+		"script", "style", "template", "title":
+	default:
+		c.headDone = true
+	}
+}
+
+// headEnd notes an end tag: </head>, and those a parser takes as its end.
+func (c *collector) headEnd(name []byte) {
+	if c.headDone || len(c.open) > 0 {
+		return
+	}
+	switch string(name) {
+	case "head", "body", "html", "br":
+		c.headDone = true
 	}
 }
 

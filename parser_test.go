@@ -551,20 +551,25 @@ func TestLinksDeepNestingStaysLinear(t *testing.T) {
 	assert.Equal(t, []string{imageLink}, linkValues(links))
 }
 
-// TestCollectorCutsAtALinkThatCannotFit: given Options.MaxHeaderBytes as maxURLBytes, the
-// collector stops at a URL or srcset longer than any header before copying it. That is only
-// quicker: the links are those the header cap gives, which Links shows without the hint.
-func TestCollectorCutsAtALinkThatCannotFit(t *testing.T) {
+// TestCollectorSkipsALinkThatCannotFit: given Options.MaxHeaderBytes as maxURLBytes, the
+// collector leaves out a URL or srcset longer than any header before copying it, and goes on
+// with the next links. That is only quicker: the links are those the header cap gives, which
+// Links shows without the hint.
+func TestCollectorSkipsALinkThatCannotFit(t *testing.T) {
 	long := "/" + strings.Repeat("a", 1000)
 	high := func(u string) string { return "<" + u + ">; rel=preload; as=image; fetchpriority=high" }
 	for _, tt := range []linkTest{
 		{
-			name: "nothing after a URL too long",
+			name: "the links after a URL too long",
 			doc:  `<img src=/a.jpg fetchpriority=high><img src=` + long + `><img src=/b.jpg fetchpriority=high><link rel=stylesheet href=/app.css>`,
-			want: []string{styleLink, high("/a.jpg")},
+			want: []string{styleLink, high("/a.jpg"), high("/b.jpg")},
 		},
 		{name: "a srcset too long", doc: `<img src=/hero.jpg srcset="` + long + ` 2x"><script src=/app.js></script>`, want: []string{scriptLink}},
-		{name: "an imagesrcset too long", doc: `<link rel=preload as=image href=/hero.jpg imagesrcset="` + long + ` 2x"><link rel=preconnect href=https://cdn.example>`},
+		{
+			name: "an imagesrcset too long",
+			doc:  `<link rel=preload as=image href=/hero.jpg imagesrcset="` + long + ` 2x"><link rel=preconnect href=https://cdn.example>`,
+			want: []string{"<https://cdn.example>; rel=preconnect"},
+		},
 		{
 			name: "white space cleaning drops does not count",
 			doc:  "<img src=\"\n" + strings.Repeat("\t", 2000) + "/hero.jpg\"><img src=/b.jpg srcset=\"/b.jpg" + strings.Repeat(" ", 2000) + "2x\">",

@@ -17,12 +17,12 @@ func (p *Preloader) push(rw http.ResponseWriter, r *http.Request, pl *pageLinks)
 	if !p.opts.Push {
 		return
 	}
-	pusher, ok := rw.(http.Pusher)
+	pusher, ok := unwrapTo[http.Pusher](rw)
 	if !ok {
 		return
 	}
 	var pushed []string
-	for _, l := range pl.links[:pl.fit] {
+	for _, l := range pl.sent {
 		if l.Rel == "preconnect" || !strings.HasPrefix(l.URL, "/") || strings.HasPrefix(l.URL, "//") {
 			continue // another origin, or no resource at all
 		}

@@ -20,6 +20,7 @@ func (c *collector) extract(doc []byte) {
 				z.NextIsNotRawText() // an SVG <style> or <title> holds markup, which may end the <svg>
 			}
 			name, more := z.TagName()
+			c.headStart(name)
 			tag := lookupTag(name)
 			if tag == tagOther {
 				continue
@@ -35,6 +36,7 @@ func (c *collector) extract(doc []byte) {
 			c.start(tag, &e, tt == html.SelfClosingTagToken)
 		case html.EndTagToken:
 			name, _ := z.TagName()
+			c.headEnd(name)
 			c.end(lookupTag(name))
 		}
 		// CDATA sections exist only in SVG and MathML; elsewhere <![CDATA[ is a comment.

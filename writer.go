@@ -17,44 +17,53 @@ import (
 type writerState uint8
 
 const (
-	stateIdle      writerState = iota // no final status yet
-	stateBuffering                    // holding the body back to find links
-	statePassing                      // status sent (or left to net/http): bytes go straight through
-	stateHijacked                     // the handler took the connection
+	stateIdle     writerState = iota // no final status yet
+	stateHead                        // holding the start of the body back while its head is read
+	statePassing                     // status sent (or left to net/http): bytes go straight through
+	stateHijacked                    // the handler took the connection
 )
 
-// preloadWriter is the ResponseWriter the handler writes to. It holds the status and body of
-// an HTML response back until it has the links, then sends them exactly as written.
+// preloadWriter is the ResponseWriter the handler writes to. For an HTML response it holds the
+// status and the start of the body back until it has read the page's head (or
+// Options.MaxBufferBytes of it, or the handler flushes), sends the header with the head's links
+// and those the route has taught, and from then on passes every write straight through. When
+// the page is to be learned from, it goes on reading the body as it passes.
 type preloadWriter struct {
-	rw            http.ResponseWriter
-	p             *Preloader
-	req           *http.Request
-	state         writerState
-	status        int
-	sniff         bool  // no Content-Type, and no decision yet: decide on the body, as net/http would
+	rw     http.ResponseWriter
+	p      *Preloader
+	req    *http.Request
+	visit  visit
+	state  writerState
+	status int
+	// sniff: no Content-Type, and no decision yet: decide on the body, as net/http would.
+	sniff         bool
 	contentLength int64 // the handler's Content-Length, or -1
-	key           pageKey
+	written       int64 // body bytes passed on
+	key           uint64
 	encoding      string // "gzip" or "deflate" when the body is compressed
-	buf           *[]byte
-	large         []byte // a body's own buffer once it outgrows what the pool keeps: see appendBody
-	// heldHeader is the header as it was when the status was held back: what net/http
-	// sends, as it ignores later changes but for trailers.
+	held          *[]byte
+	// heldHeader is the header as it was when the status was held back: what net/http sends,
+	// as it ignores later changes but for trailers.
 	heldHeader http.Header
-	// arriving reads the body for links as the handler writes it, when it is sure to be
-	// parsed: once the links can no longer change, the rest of the body need not wait.
-	arriving *arrivingBody
+	page       *pageReader // reads the body for links; nil once nothing more is to be learned
+	// whole: the body is read to its end, for the page cache or the route to learn from.
+	whole bool
 }
 
-// arrivingBody is a body being read for links while it arrives.
-type arrivingBody struct {
-	c       *collector
-	s       *htmlscan.Scanner
-	scanned int // the body's length when s last read it
+// pageReader reads a page for links as it arrives: its head while the header waits, and, when
+// the whole body is read, the rest as it passes.
+type pageReader struct {
+	c *collector
+	s *htmlscan.Scanner
+	// tail holds the bytes that passed since the scanner last read to its end, from where it
+	// resumes: the scanner may need to read them again when a tag was cut off.
+	tail    []byte
+	scanned int // len(tail) when the scanner last read it
 }
 
-// minArrivingScan is how much of a body arrives before netjet starts reading it: a small page
-// is read once, whole, at the end.
-const minArrivingScan = 4 << 10
+// maxTail bounds what a page being learned from keeps of a construct that has not ended (a long
+// comment, an unclosed script): past it, the page is not learned from.
+const maxTail = 1 << 20
 
 func (w *preloadWriter) Header() http.Header { return w.rw.Header() }
 
@@ -72,17 +81,17 @@ func (w *preloadWriter) WriteHeader(code int) {
 	}
 	w.status = code
 	if w.begin() {
-		w.state = stateBuffering
-		w.heldHeader = maps.Clone(w.rw.Header())
+		w.state = stateHead
+		w.heldHeader = w.rw.Header().Clone()
 		return
 	}
 	w.state = statePassing
 	w.rw.WriteHeader(code)
 }
 
-// begin decides what to do with the response now that its status and header are known. It
-// adds cached links at once and returns false when the body may stream, or returns true
-// when the body must be read first.
+// begin decides what to do with the response now that its status and header are known. It adds
+// links at once and returns false when the body may stream: the page was seen before, or the
+// request is a HEAD. It returns true when the head of the body must be read first.
 func (w *preloadWriter) begin() bool {
 	h := w.rw.Header()
 	if !statusHasPage(w.status) || h["Content-Range"] != nil {
@@ -100,18 +109,19 @@ func (w *preloadWriter) begin() bool {
 			return false
 		}
 	}
-	// The key names the page once it has an ETag (or, later, its body's hash).
-	w.key = pageKey{path: w.req.URL.Path, overTLS: w.req.TLS != nil}
-	if etag := h["Etag"]; len(etag) > 0 {
-		w.key.etag = etagKey(etag[0])
-	}
+	w.key = w.p.cache.key(w.req, h, w.status, w.visit)
 	if pl, ok := w.p.cache.get(w.key); ok {
-		w.p.cacheHits.Add(1)
+		w.p.stats.cacheHits.Add(1)
 		w.useLinks(pl)
+		w.learn(pl)
 		return false
 	}
 	if w.req.Method == http.MethodHead {
-		return false // no body to read: links come from the cache or not at all
+		// No body to read: what the route taught is all there is.
+		if links := w.p.learner.state(w.visit, false).links(w.visit); len(links) > 0 {
+			w.useLinks(w.p.render(w.p.merge(nil, false, links)))
+		}
+		return false
 	}
 	w.sniff = !hasType
 	if cl := h["Content-Length"]; len(cl) == 1 {
@@ -119,11 +129,15 @@ func (w *preloadWriter) begin() bool {
 			w.contentLength = n
 		}
 	}
-	w.buf = getBuffer(w.contentLength, w.p.opts.MaxBufferBytes)
-	// A page without an ETag may still be found in the cache by its body's hash, once it is
-	// complete: reading it as it arrives would waste the parse a cache hit saves.
-	if w.encoding == "" && (w.key.etag != "" || w.p.cache == nil) {
-		w.arriving = &arrivingBody{c: w.p.newCollector(w.req.URL.EscapedPath(), w.key.overTLS)}
+	w.held = getBuffer()
+	if w.encoding == "" {
+		w.page = &pageReader{c: w.p.newCollector(w.req.URL.EscapedPath(), w.req.TLS != nil)}
+		// A page is read to its end to be cached (by its ETag), or for the route to learn from.
+		// Then the header takes the links of all the body held when it goes out, which costs
+		// no wait; otherwise reading stops at the end of the head.
+		w.whole = w.status == http.StatusOK && (w.key != 0 || w.p.learner.wantsWholeBody(w.visit))
+		// An error page teaches nothing, and is rare: all of it held is read.
+		w.page.c.untilHead = !w.whole && w.status == http.StatusOK
 	}
 	return true
 }
@@ -133,89 +147,125 @@ func (w *preloadWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	switch w.state {
-	case stateBuffering:
-		return w.bufferWrite(b)
+	case stateHead:
+		return w.holdWrite(b)
 	case stateHijacked:
 		return 0, http.ErrHijacked
 	}
-	return w.rw.Write(b)
+	n, err := w.rw.Write(b)
+	w.passed(b[:n])
+	return n, err
 }
 
-func (w *preloadWriter) bufferWrite(b []byte) (int, error) {
-	buf := *w.buf
-	if w.contentLength >= 0 && int64(len(buf)+len(b)) > w.contentLength {
-		return 0, http.ErrContentLength // what net/http answers, so the handler sees the same
+// holdWrite adds b to the start of the body held back, and sends the header once the head has
+// been read.
+func (w *preloadWriter) holdWrite(b []byte) (int, error) {
+	if w.contentLength >= 0 && w.written+int64(len(*w.held)+len(b)) > w.contentLength {
+		// More than the handler declared: the server underneath answers that, as it would
+		// without netjet.
+		if err := w.sendHeld(false); err != nil {
+			return 0, err
+		}
+		n, err := w.rw.Write(b)
+		return n, err
 	}
-	if room := w.p.opts.MaxBufferBytes - len(buf); len(b) > room {
+	if room := w.p.opts.MaxBufferBytes - len(*w.held); len(b) > room {
+		if len(*w.held) == 0 && w.page != nil && w.page.s == nil {
+			// The page starts with a write larger than what may be held: it is all in
+			// hand, and is read where it is, with no wait and no copy.
+			if err := w.send(b, false); err != nil {
+				return 0, err
+			}
+			n, err := w.rw.Write(b)
+			w.written += int64(n)
+			return n, err
+		}
 		// Fill the buffer before sending it: a page written in one large Write has its
-		// links at its start, and they would be lost with an empty buffer.
-		w.appendBody(b[:room])
-		if err := w.sendBuffered(false); err != nil {
+		// head at its start.
+		*w.held = append(*w.held, b[:room]...)
+		if err := w.sendHeld(false); err != nil {
 			return 0, err
 		}
 		n, err := w.rw.Write(b[room:])
+		w.passed(b[room : room+n])
 		return room + n, err
 	}
-	w.appendBody(b)
-	if w.sniff && len(*w.buf) >= sniffLen {
-		// net/http decides on the first 512 bytes, once; so does netjet, not on every write.
-		if sniffsAsHTML(*w.buf) {
-			w.sniff = false
-		} else if err := w.sendBuffered(false); err != nil {
-			return 0, err
+	*w.held = append(*w.held, b...)
+	held := *w.held
+	if w.sniff && len(held) >= sniffLen {
+		// net/http decides on the first 512 bytes, once; so does netjet.
+		if !sniffsAsHTML(held) {
+			return len(b), w.sendHeld(false)
 		}
+		w.sniff = false
 	}
-	if a := w.arriving; w.state == stateBuffering && a != nil && len(*w.buf) >= max(2*a.scanned, minArrivingScan) {
-		// Reading again only once the body has doubled keeps the work linear: each read
-		// goes over the new bytes and what the last one left unfinished.
-		if a.read(*w.buf) {
-			if err := w.sendBuffered(false); err != nil {
-				return 0, err
-			}
-		}
+	if len(held) >= w.p.opts.MaxBufferBytes || w.headRead(held) {
+		return len(b), w.sendHeld(false)
 	}
 	return len(b), nil
 }
 
-// appendBody adds b to the body held back. A body that outgrows the largest buffer the pool
-// keeps moves to a buffer of its own, and the pooled one goes back at once: otherwise it
-// would be lost with the large one, and the pool would make a new one for a later request.
-func (w *preloadWriter) appendBody(b []byte) {
-	buf := *w.buf
-	if n := len(buf) + len(b); n > cap(buf) && n > maxPooledBuffer && cap(buf) <= maxPooledBuffer {
-		w.large = append(make([]byte, 0, max(n, 2*cap(buf))), buf...)
-		putBuffer(w.buf)
-		w.buf, buf = &w.large, w.large
+// headRead reads the body held so far and reports whether its head has been read: its links
+// that block the first render are known.
+func (w *preloadWriter) headRead(held []byte) bool {
+	pr := w.page
+	if pr == nil {
+		return false // compressed: read when the header goes out
 	}
-	*w.buf = append(buf, b...)
+	if pr.s != nil && len(held)-pr.scanned < pr.scanned-pr.s.Offset() {
+		// Reading again only once the new bytes are as many as those the last read left
+		// unfinished (a long inline script, say) keeps the work linear.
+		return false
+	}
+	pr.read(held)
+	return pr.c.headDone || pr.c.done()
 }
 
-// read reads the body that has arrived so far and reports whether its links are final.
-func (a *arrivingBody) read(body []byte) bool {
-	if a.s == nil {
-		a.s = getScanner()
-		a.c.scan(a.s, body)
+// read reads doc, the body so far (or, once the header is out, the bytes that passed since
+// the scanner's Offset), from where the last read stopped.
+func (pr *pageReader) read(doc []byte) {
+	if pr.s == nil {
+		pr.s = getScanner()
+		pr.s.Reset(doc)
 	} else {
-		a.s.Extend(body)
-		a.c.scanTags(a.s)
+		pr.s.Extend(doc)
 	}
-	a.scanned = len(body)
-	// The handler's next write may move the body to a larger array: the scanner must not
-	// keep the old one alive until then. The next read gives it the body again.
-	a.s.Extend(nil)
-	return a.c.done()
+	pr.c.scanTags(pr.s)
+	pr.scanned = len(doc)
 }
 
-// sendBuffered sends the status, the header with the links found in the buffered body, and
-// that body. complete says the handler has returned: only then are the links the page's own,
-// and worth remembering.
-func (w *preloadWriter) sendBuffered(complete bool) error {
-	buf := *w.buf
+// sendHeld sends the status, the header with the links found so far and those the route has
+// taught, and the body held back. From then on the body streams. complete says the handler has
+// returned: the body held is the whole page.
+func (w *preloadWriter) sendHeld(complete bool) error {
+	held := *w.held
+	if err := w.send(held, complete); err != nil {
+		return err
+	}
+	var err error
+	if len(held) > 0 {
+		var n int
+		n, err = w.rw.Write(held)
+		w.written += int64(n)
+	}
+	putBuffer(w.held)
+	w.held = nil
+	return err
+}
+
+// send sends the status and the header with the links of doc, the start of the body, and
+// those the route has taught.
+func (w *preloadWriter) send(doc []byte, complete bool) error {
 	w.state = statePassing
 	h := w.rw.Header()
 	later := w.restoreHeldHeader(h)
-	if !w.sniff || sniffsAsHTML(buf) {
-		w.useLinks(w.bufferedLinks(buf, complete))
+	if w.sniff && !sniffsAsHTML(doc) {
+		w.stopReading()
+	} else {
+		w.p.stats.parsed.Add(1)
+		head, headRead := w.headLinks(doc)
+		headRead = headRead || complete
+		w.useLinks(w.p.render(w.p.merge(head, headRead, w.p.learner.state(w.visit, false).links(w.visit))))
 	}
 	w.rw.WriteHeader(w.status)
 	if later != nil {
@@ -223,54 +273,116 @@ func (w *preloadWriter) sendBuffered(complete bool) error {
 		clear(h)
 		maps.Copy(h, later)
 	}
-	var err error
-	if len(buf) > 0 {
-		_, err = w.rw.Write(buf)
-	}
-	w.releaseBuffer()
-	return err
+	return nil
 }
 
-// bufferedLinks returns the links of the buffered body. A complete page of 200 is remembered:
-// by its ETag, or, without one, by a hash of its bytes, so that a dynamic page that has not
-// changed is not parsed again.
-func (w *preloadWriter) bufferedLinks(buf []byte, complete bool) *pageLinks {
-	if a := w.arriving; a != nil {
-		// The links of a page whose links can no longer change are its own, complete or not.
-		final := a.read(buf) || complete
-		pl := w.p.render(a.c.links())
-		w.p.parsed.Add(1)
-		if final && w.status == http.StatusOK {
-			w.p.cache.add(w.key, pl)
-		}
-		return pl
-	}
-	remember := complete && w.status == http.StatusOK
-	if remember && w.key.etag == "" {
-		w.key.sum = w.p.cache.sum(buf)
-		if pl, ok := w.p.cache.get(w.key); ok {
-			w.p.cacheHits.Add(1)
-			return pl
-		}
-	}
-	doc := buf
-	if w.encoding != "" {
-		decoded := decodeBody(w.encoding, buf, w.p.opts.MaxBufferBytes)
+// headLinks returns the links of the start of the body, and whether its whole head was read.
+// When the whole body is to be read, it keeps what the scanner will read on once the body
+// passes.
+func (w *preloadWriter) headLinks(doc []byte) ([]Link, bool) {
+	if w.page == nil {
+		decoded := decodeBody(w.encoding, doc, w.p.opts.MaxBufferBytes)
 		defer putBuffer(decoded)
-		doc = *decoded
+		c := w.p.newCollector(w.req.URL.EscapedPath(), w.req.TLS != nil)
+		s := getScanner()
+		c.scan(s, *decoded)
+		putScanner(s)
+		return c.links(), c.headDone
 	}
-	pl := w.p.parse(doc, w.req.URL.EscapedPath(), w.key.overTLS)
-	w.p.parsed.Add(1)
-	if remember {
-		w.p.cache.add(w.key, pl)
+	pr := w.page
+	if pr.s == nil || pr.scanned < len(doc) {
+		pr.read(doc)
 	}
-	return pl
+	links, headRead := pr.c.links(), pr.c.headDone
+	if !w.whole {
+		w.stopReading()
+		return links, headRead
+	}
+	if pr.c.done() {
+		w.complete() // no later element can change the links
+		return links, headRead
+	}
+	pr.tail = append(pr.tail[:0], doc[pr.s.Offset():]...)
+	pr.s.Rebase(pr.tail) // doc is not ours to keep
+	pr.scanned = len(pr.tail)
+	return links, headRead
 }
 
-// restoreHeldHeader makes h the header it was when the status was held back, and returns
-// h as the handler left it, or nil when the handler has not changed it since.
+// passed reads a part of the body that went out, when the whole body is read.
+func (w *preloadWriter) passed(b []byte) {
+	w.written += int64(len(b))
+	for w.page != nil && w.whole && len(b) > 0 {
+		// A large write is read a part at a time, so that what the tail keeps stays bounded.
+		pr := w.page
+		part := b[:min(len(b), tailPart)]
+		b = b[len(part):]
+		if len(pr.tail)+len(part) > maxTail {
+			if w.readTail(); w.page == nil {
+				return
+			}
+			if len(pr.tail)+len(part) > maxTail {
+				w.stopReading() // one construct longer than maxTail: learn nothing from this page
+				return
+			}
+		}
+		pr.tail = append(pr.tail, part...)
+		if len(pr.tail) >= 2*pr.scanned {
+			// As in headRead: read again once the unfinished bytes have doubled.
+			w.readTail()
+		}
+	}
+}
+
+// tailPart is the most of one write added to the tail before it is read.
+const tailPart = 64 << 10
+
+// readTail reads the bytes that passed since the last read, and forgets those the scanner will
+// not read again.
+func (w *preloadWriter) readTail() {
+	pr := w.page
+	pr.read(pr.tail)
+	if pr.c.done() {
+		w.complete()
+		return
+	}
+	n := copy(pr.tail, pr.tail[pr.s.Offset():])
+	pr.tail = pr.tail[:n]
+	pr.s.Rebase(pr.tail)
+	pr.scanned = n
+}
+
+// complete puts the links of a page read to its end to use: the page cache keeps them, and the
+// route learns from them.
+func (w *preloadWriter) complete() {
+	pl := w.p.render(w.page.c.links())
+	w.stopReading()
+	w.p.stats.learned.Add(1)
+	w.p.cache.add(w.key, pl)
+	w.learn(pl)
+}
+
+// learn records the links of a complete page with the route.
+func (w *preloadWriter) learn(pl *pageLinks) {
+	if w.req.Method == http.MethodGet && w.status == http.StatusOK {
+		w.p.learner.record(w.visit, pl.links, w.p.opts.MaxHeaderBytes)
+	}
+}
+
+// stopReading gives up reading the body: nothing more is to be learned from it.
+func (w *preloadWriter) stopReading() {
+	if pr := w.page; pr != nil {
+		if pr.s != nil {
+			putScanner(pr.s)
+		}
+		w.page = nil
+	}
+	w.whole = false
+}
+
+// restoreHeldHeader makes h the header it was when the status was held back, and returns h as
+// the handler left it, or nil when the handler has not changed it since.
 func (w *preloadWriter) restoreHeldHeader(h http.Header) http.Header {
-	if sameHeader(h, w.heldHeader) {
+	if equalHeader(h, w.heldHeader) {
 		return nil
 	}
 	later := maps.Clone(h)
@@ -279,57 +391,73 @@ func (w *preloadWriter) restoreHeldHeader(h http.Header) http.Header {
 	return later
 }
 
-// sameHeader reports whether a and b hold the very same value slices under the same keys: a
-// shallow copy of a header stays the same until a value is set, added or deleted.
-func sameHeader(a, b http.Header) bool {
+// equalHeader reports whether a and b hold the same values under the same keys.
+func equalHeader(a, b http.Header) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for k, av := range a {
 		bv, ok := b[k]
-		if !ok || len(av) != len(bv) || len(av) > 0 && &av[0] != &bv[0] {
+		if !ok || len(av) != len(bv) {
 			return false
+		}
+		for i := range av {
+			if av[i] != bv[i] {
+				return false
+			}
 		}
 	}
 	return true
 }
 
-// useLinks puts a page's links to use, just before the status goes out: in the header, in
-// the route's Early Hints, and as pushes.
+// useLinks puts a page's links to use, just before the status goes out: in the header, and as
+// pushes.
 func (w *preloadWriter) useLinks(pl *pageLinks) {
 	h := w.rw.Header()
-	w.p.hints.learn(w.req, w.status, h, pl)
 	w.p.push(w.rw, w.req, pl)
 	w.p.addLinks(h, pl, w.req.URL.EscapedPath())
 }
 
-// finish sends what is still held back once the handler has returned.
+// finish sends what is still held back once the handler has returned, and learns from a page
+// read to its end.
 func (w *preloadWriter) finish() {
-	if w.state == stateBuffering {
-		_ = w.sendBuffered(true) // the client went away; nobody is left to tell
+	switch w.state {
+	case stateIdle:
+		if w.req.Method == http.MethodHead {
+			// net/http answers 200 for a handler that wrote nothing: a HEAD gets the links a
+			// GET would.
+			w.WriteHeader(http.StatusOK)
+		}
+	case stateHead:
+		_ = w.sendHeld(true) // the client went away; nobody is left to tell
+	}
+	if w.page != nil && w.whole {
+		w.page.read(w.page.tail)
+		if w.page != nil {
+			w.complete()
+		}
 	}
 }
 
-func (w *preloadWriter) releaseBuffer() {
-	if w.buf != nil {
-		putBuffer(w.buf)
-		w.buf = nil
+// release returns the buffers a response holds. On a panic the held body is dropped, never
+// sent: the recoverer outside can still answer 500, and nothing half-written goes out as a 200.
+func (w *preloadWriter) release() {
+	if w.held != nil {
+		putBuffer(w.held)
+		w.held = nil
 	}
-	if w.arriving != nil && w.arriving.s != nil {
-		putScanner(w.arriving.s)
-		w.arriving.s = nil
-	}
+	w.stopReading()
 }
 
 // FlushError sends the status, the links found so far and the body written so far, then
-// flushes. http.ResponseController calls it first, so a flush never bypasses the buffer.
+// flushes. http.ResponseController calls it first, so a flush never bypasses the held body.
 func (w *preloadWriter) FlushError() error {
 	if w.state == stateIdle {
 		w.WriteHeader(http.StatusOK) // as net/http does for a flush before any write
 	}
 	switch w.state {
-	case stateBuffering:
-		if err := w.sendBuffered(false); err != nil {
+	case stateHead:
+		if err := w.sendHeld(false); err != nil {
 			return err
 		}
 	case stateHijacked:
@@ -344,15 +472,16 @@ func (w *preloadWriter) Flush() { _ = w.FlushError() }
 // Hijack hands the connection to the handler. As net/http does, a status and body written
 // before it are sent first; nothing is written after it.
 func (w *preloadWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := hijacker(w.rw)
+	hj, ok := unwrapTo[http.Hijacker](w.rw)
 	if !ok {
 		return nil, nil, fmt.Errorf("netjet: %T cannot hijack: %w", w.rw, http.ErrNotSupported)
 	}
-	if w.state == stateBuffering {
-		if err := w.sendBuffered(false); err != nil {
+	if w.state == stateHead {
+		if err := w.sendHeld(false); err != nil {
 			return nil, nil, err
 		}
 	}
+	w.stopReading()
 	conn, brw, err := hj.Hijack()
 	if err == nil {
 		w.state = stateHijacked
@@ -360,18 +489,26 @@ func (w *preloadWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, brw, err
 }
 
-// hijacker finds the Hijacker beneath rw the way http.ResponseController does, through the
-// Unwrap methods of outer middleware, so that netjet never hides a connection that an outer
-// wrapper lets through. It finds it before any held status is sent: a handler told that
-// hijacking is not supported can still answer normally.
-func hijacker(rw http.ResponseWriter) (http.Hijacker, bool) {
+// Push lets handlers push through netjet when the connection supports it.
+func (w *preloadWriter) Push(target string, opts *http.PushOptions) error {
+	if pusher, ok := unwrapTo[http.Pusher](w.rw); ok {
+		return pusher.Push(target, opts)
+	}
+	return http.ErrNotSupported
+}
+
+// unwrapTo finds a T beneath rw the way http.ResponseController does, through the Unwrap
+// methods of outer middleware, so that netjet never hides a feature that an outer wrapper
+// lets through.
+func unwrapTo[T any](rw http.ResponseWriter) (T, bool) {
 	for {
-		if hj, ok := rw.(http.Hijacker); ok {
-			return hj, true
+		if t, ok := rw.(T); ok {
+			return t, true
 		}
 		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {
-			return nil, false
+			var zero T
+			return zero, false
 		}
 		rw = u.Unwrap()
 	}
@@ -383,22 +520,16 @@ func (w *preloadWriter) ReadFrom(src io.Reader) (int64, error) {
 	if w.state == stateIdle {
 		w.WriteHeader(http.StatusOK)
 	}
-	if rf, ok := w.rw.(io.ReaderFrom); ok && w.state == statePassing {
-		return rf.ReadFrom(src)
+	if rf, ok := w.rw.(io.ReaderFrom); ok && w.state == statePassing && w.page == nil {
+		n, err := rf.ReadFrom(src)
+		w.written += n
+		return n, err
 	}
 	return io.Copy(writerOnly{w}, src)
 }
 
 // writerOnly hides ReadFrom from io.Copy, which would otherwise call it again.
 type writerOnly struct{ io.Writer }
-
-// Push lets handlers push through netjet when the connection supports it.
-func (w *preloadWriter) Push(target string, opts *http.PushOptions) error {
-	if pusher, ok := w.rw.(http.Pusher); ok {
-		return pusher.Push(target, opts)
-	}
-	return http.ErrNotSupported
-}
 
 // statusHasPage reports whether a response with this status renders a body a browser would
 // load sub-resources for: netjet adds links to error pages too.

@@ -1,0 +1,310 @@
+package netjet
+
+import (
+	"hash/maphash"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// What netjet learns from traffic is the links of each route's recent pages: they fill in what
+// the head of a page cannot show when its header goes out (see preloadWriter), and they are
+// what a 103 Early Hints response names before the handler runs.
+//
+// Anyone can send requests, so what one client's responses taught must not steer what another
+// client is told. A route keeps the links of its latest complete responses to a few distinct
+// clients, one response each. A link goes to a client only when
+//
+//   - the responses to sameOriginQuorum distinct clients all had it (crossOriginQuorum for a
+//     link to another origin, which would send the visitor's browser elsewhere), or
+//   - it is that caller's own: the caller's last two responses both had it.
+//
+// A client is an address as the handler sees it in Request.RemoteAddr (an IPv4 address, or an
+// IPv6 /64, which one host usually holds whole); a caller is a client with its credentials
+// (its Cookie and Authorization headers), so that two users behind one address never see each
+// other's links. An attacker with fewer addresses than a quorum cannot make a link reach anyone
+// else; a link in one user's pages only (a per-user URL) never reaches another user.
+const (
+	routeWindow       = 4 // distinct clients remembered per route: the largest quorum
+	sameOriginQuorum  = 3
+	crossOriginQuorum = 4
+	// sampleEvery: once a route has heard from enough clients, one response in sampleEvery
+	// is read to the end to keep its links current; the others are read up to their head.
+	sampleEvery = 16
+)
+
+// learner remembers what routes taught. A nil *learner learns nothing.
+type learner struct {
+	// routes is a 2Q cache: a flood of requests for new routes (made-up hosts, paths, queries)
+	// passes through its recent queue and cannot evict the routes that are asked for often.
+	routes  *lru.TwoQueueCache[uint64, *routeState]
+	seed    maphash.Seed
+	route   func(*http.Request) string // Options.Route, or nil for host, path and query
+	sampled atomic.Uint64
+}
+
+// routeState is what one route has taught. It is replaced, never changed, so readers need no lock.
+type routeState struct {
+	entries []routeEntry // the latest first, one per client
+	shared  []Link       // the links a quorum of clients' responses all had, in the latest's order
+	hint    string       // shared as a 103's Link value, "" when none
+}
+
+// routeEntry is one client's latest complete response of a route.
+type routeEntry struct {
+	client, caller uint64
+	last           []Link
+	stable         []Link // the links of last that the caller's response before it had too
+}
+
+// visit names a request for the learner: its route and who sent it. A zero route is not learned.
+type visit struct {
+	route  uint64 // host, path and query as sent, and whether over TLS
+	bare   uint64 // the same without the query, for a request with one; else 0
+	client uint64
+	caller uint64
+}
+
+func newLearner(o Options) *learner {
+	if o.Routes < 0 {
+		return nil
+	}
+	routes, err := lru.New2Q[uint64, *routeState](o.Routes)
+	if err != nil {
+		panic(err) // only for a size <= 0, which validated Options never give
+	}
+	return &learner{routes: routes, seed: maphash.MakeSeed(), route: o.Route}
+}
+
+// visit works out who sent r, and to which route. Keys are hashed with a seed of the process's
+// own: what a client sends costs no memory here, and cannot be made to collide.
+func (l *learner) visit(r *http.Request) visit {
+	if l == nil {
+		return visit{}
+	}
+	var v visit
+	tls := "http "
+	if r.TLS != nil {
+		tls = "https "
+	}
+	if l.route != nil {
+		if name := l.route(r); name != "" {
+			v.route = l.hash(tls, name)
+		}
+	} else {
+		path := r.URL.EscapedPath()
+		if r.URL.RawQuery == "" {
+			v.route = l.hash(tls, r.Host, path)
+		} else {
+			// A page may depend on its query: it is learned as its own route. Until it
+			// has taught something, the path's route, learned from requests without a
+			// query, stands in.
+			v.route = l.hash(tls, r.Host, path, "?", r.URL.RawQuery)
+			v.bare = l.hash(tls, r.Host, path)
+		}
+	}
+	addr := clientAddr(r.RemoteAddr)
+	v.client = l.hash(addr)
+	v.caller = l.hash(addr, "\x00", strings.Join(r.Header.Values("Cookie"), "; "), "\x00",
+		strings.Join(r.Header.Values("Authorization"), ", "))
+	return v
+}
+
+func (l *learner) hash(parts ...string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(l.seed)
+	for _, p := range parts {
+		h.WriteString(p)
+	}
+	return h.Sum64()
+}
+
+// clientAddr returns the part of a remote address that names a client: an IPv4 address, or
+// the /64 of an IPv6 address. An address that is no IP (a Unix socket) is taken as it is.
+func clientAddr(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		prefix, _ := ip.Prefix(64)
+		return prefix.String()
+	}
+	return ip.String()
+}
+
+// state returns what the request's route has taught. For a 103 (bare), it falls back on the
+// route without the query while the route with it has taught nothing: the stylesheets of a page
+// seldom depend on its query. Its body's links may, and are not taken from another route.
+func (l *learner) state(v visit, bare bool) *routeState {
+	if l == nil || v.route == 0 {
+		return nil
+	}
+	if st, ok := l.routes.Get(v.route); ok {
+		return st
+	}
+	if bare && v.bare != 0 {
+		if st, ok := l.routes.Get(v.bare); ok {
+			return st
+		}
+	}
+	return nil
+}
+
+// links returns the links v's client may be told for its route: those a quorum of clients
+// agreed on, then the caller's own.
+func (st *routeState) links(v visit) []Link {
+	if st == nil {
+		return nil
+	}
+	own := st.own(v)
+	if len(own) == 0 {
+		return st.shared
+	}
+	out := slices.Clip(st.shared)
+	for _, l := range own {
+		if !slices.Contains(st.shared, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// own returns the links the caller's own last two responses of the route had in common.
+func (st *routeState) own(v visit) []Link {
+	for i := range st.entries {
+		if e := &st.entries[i]; e.client == v.client {
+			if e.caller == v.caller {
+				return e.stable
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// wantsWholeBody reports whether the response to v is worth reading to its end to learn from:
+// the route's first responses to each of its first clients, and a caller's second (which makes
+// its own links); after that, one response in sampleEvery, to keep the links current.
+func (l *learner) wantsWholeBody(v visit) bool {
+	if l == nil || v.route == 0 {
+		return false
+	}
+	st, _ := l.routes.Peek(v.route)
+	if st == nil {
+		return true
+	}
+	i := slices.IndexFunc(st.entries, func(e routeEntry) bool { return e.client == v.client })
+	switch {
+	case i < 0 && len(st.entries) < routeWindow:
+		return true
+	case i >= 0 && st.entries[i].caller == v.caller && st.entries[i].stable == nil:
+		return true
+	}
+	return l.sampled.Add(1)%sampleEvery == 0
+}
+
+// record learns the links of a complete response to v, a 200 to a GET. hintBytes caps the 103.
+func (l *learner) record(v visit, links []Link, hintBytes int) {
+	if l == nil || v.route == 0 {
+		return
+	}
+	prev, _ := l.routes.Peek(v.route)
+	if prev != nil && len(prev.entries) > 0 {
+		if e := &prev.entries[0]; e.client == v.client && e.caller == v.caller && slices.Equal(e.last, links) &&
+			slices.Equal(e.stable, links) {
+			l.routes.Get(v.route) // nothing new: only mark the route as recently used
+			return
+		}
+	}
+	entry := routeEntry{client: v.client, caller: v.caller, last: links}
+	st := &routeState{entries: make([]routeEntry, 0, routeWindow)}
+	st.entries = append(st.entries, entry)
+	if prev != nil {
+		for _, e := range prev.entries {
+			if e.client == v.client {
+				if e.caller == v.caller {
+					st.entries[0].stable = common(links, e.last)
+				}
+				continue
+			}
+			if len(st.entries) < routeWindow {
+				st.entries = append(st.entries, e)
+			}
+		}
+	}
+	st.shared = st.agreed()
+	st.hint = renderHints(hintLinks(st.shared), hintBytes)
+	l.routes.Add(v.route, st)
+}
+
+// agreed returns the links of the latest entry that the entries of enough distinct clients
+// all had: sameOriginQuorum of them, or crossOriginQuorum for a link to another origin.
+func (st *routeState) agreed() []Link {
+	var out []Link
+	for _, l := range st.entries[0].last {
+		quorum := sameOriginQuorum
+		if !isSameOrigin(l.URL) {
+			quorum = crossOriginQuorum
+		}
+		if len(st.entries) < quorum {
+			continue
+		}
+		all := true
+		for _, e := range st.entries[1:quorum] {
+			if !slices.Contains(e.last, l) {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// isSameOrigin reports whether a link's URL names a resource of the page's own origin: a path,
+// or a relative URL. Scheme-relative (//host) and absolute URLs are taken as other origins.
+func isSameOrigin(url string) bool {
+	if strings.HasPrefix(url, "//") {
+		return false
+	}
+	for i := 0; i < len(url); i++ {
+		switch c := url[i]; {
+		case c == ':':
+			return false // a scheme
+		case c == '/', c == '?', c == '#':
+			return true
+		}
+	}
+	return true
+}
+
+// common returns the links of cur that prev has too, in cur's order; cur itself when prev has
+// them all, so that an unchanged page costs no copy.
+func common(cur, prev []Link) []Link {
+	for i, l := range cur {
+		if slices.Contains(prev, l) {
+			continue
+		}
+		out := slices.Clone(cur[:i])
+		for _, l := range cur[i+1:] {
+			if slices.Contains(prev, l) {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	return cur
+}
