@@ -73,9 +73,13 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return c.usageError("proxy", "-upstream %q: want an absolute http or https URL", *upstream)
 	}
-	preloader, err := netjet.New(opts.options())
+	options, err := opts.options()
 	if err != nil {
-		return c.usageError("proxy", "invalid flags: %v", err)
+		return c.usageError("proxy", "%v", err)
+	}
+	preloader, err := netjet.New(options)
+	if err != nil {
+		return c.usageError("proxy", "%s", optionError(err))
 	}
 	var tlsConfig *tls.Config
 	if *certFile != "" {

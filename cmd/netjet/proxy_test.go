@@ -209,11 +209,19 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"argument", []string{"-upstream", "http://127.0.0.1:1", "extra"}, `netjet proxy: unexpected argument "extra"`},
 		{"cert without key", []string{"-upstream", "http://127.0.0.1:1", "-cert", "c.pem"}, "netjet proxy: -cert and -key go together"},
 		{"negative buffer", []string{"-upstream", "http://127.0.0.1:1", "-max-buffer-bytes=-1"},
-			"netjet proxy: invalid flags: netjet: Options.MaxBufferBytes must not be negative"},
+			"netjet proxy: -max-buffer-bytes -1: want 1 or more"},
+		{"no buffer", []string{"-upstream", "http://127.0.0.1:1", "-max-buffer-bytes", "0"},
+			"netjet proxy: -max-buffer-bytes 0: want 1 or more"},
+		{"no links", []string{"-upstream", "http://127.0.0.1:1", "-max-links", "0"},
+			"netjet proxy: -max-links 0 would add no links: want 1 or more, or a negative number for no limit"},
+		{"no header bytes", []string{"-upstream", "http://127.0.0.1:1", "-max-header-bytes", "0"},
+			"netjet proxy: -max-header-bytes 0 leaves no room for a link"},
+		{"only images, none of them", []string{"-upstream", "http://127.0.0.1:1", "-kinds", "images", "-max-images", "0"},
+			"netjet proxy: -max-images 0 with -kinds images leaves nothing to preload"},
 		{"http1 hints alone", []string{"-upstream", "http://127.0.0.1:1", "-early-hints-http1"},
-			"netjet proxy: invalid flags: netjet: Options.EarlyHintsHTTP1 needs Options.EarlyHints"},
+			"netjet proxy: -early-hints-http1 needs -early-hints"},
 		{"bad attribute", []string{"-upstream", "http://127.0.0.1:1", "-attributes", "nopush,a b"},
-			`netjet proxy: invalid flags: netjet: Options.Attributes[1] "a b":`},
+			`netjet proxy: -attributes[1] "a b":`},
 		{"unknown kind", []string{"-upstream", "http://127.0.0.1:1", "-kinds", "styles,fonts"},
 			`invalid value "styles,fonts" for flag -kinds: unknown kind "fonts"`},
 		{"empty kinds", []string{"-upstream", "http://127.0.0.1:1", "-kinds="}, `unknown kind ""`},
@@ -256,6 +264,14 @@ func TestProxyHelp(t *testing.T) {
 		"-max-header-bytes", "-max-buffer-bytes", "-cache-size", "-attributes", "-kinds", "-cert", "-key",
 		"-upstream-compression", "-log-level", "-shutdown-timeout"} {
 		assert.Regexp(t, "\n  "+flag+"[ \n]", r.stdout)
+	}
+	// Every default is shown, and what 0 means where it means something.
+	for _, want := range []string{
+		"(default 10)\n", "(default 2)\n", "(default 1000)\n", "(default 1024)\n", "(default 4194304)\n",
+		"(default styles,scripts,images,hints)", "(default 10s)", `(default INFO)`,
+		"0: no images at all", "0 or negative: no cache",
+	} {
+		assert.Contains(t, r.stdout, want)
 	}
 	assert.Empty(t, r.stderr)
 }
