@@ -21,8 +21,10 @@ import (
 const headersUsage = `Usage: netjet headers [-host cloudflare|netlify] [-base-url URL] [-o FILE] [flags] DIR
 
 Reads the HTML files (*.html, *.htm) under DIR, a site's build output, and prints a
-_headers file for a static host, Cloudflare Pages or Netlify: the links every page
-shares in one rule for all paths (/*), then a rule for each page with links of its own.
+_headers file for a static host, Cloudflare Pages or Netlify. For Cloudflare, the links
+every page shares go into one rule for all paths (/*), then each page with links of its
+own has a rule with them. Netlify keeps one matching rule's Link, not all of them: each
+page's rule has all of its links.
 
   /*
     Link: </_static/site.css>; rel=preload; as=style
@@ -398,11 +400,15 @@ type pageRule struct {
 	links []string // Link values
 }
 
-// rules returns the _headers rules of pages: the links they all share at base+"*", then each
-// page's other links at its paths, at most limit rules (negative: no limit).
+// rules returns the _headers rules of pages: for Cloudflare the links they all share at
+// base+"*", then each page's other links at its paths, at most limit rules (negative: no
+// limit).
 func (s *siteReader) rules(pages []*page, limit int) []pageRule {
+	// Cloudflare Pages joins the values of a header that several matching rules set, in the
+	// file's order; Netlify keeps the last rule's value, so a page's own Link would replace
+	// the shared one. Netlify, which reads any number of rules, gets each page's links whole.
 	var shared []string
-	if len(pages) > 1 {
+	if len(pages) > 1 && s.host == cloudflare {
 		shared = pages[0].links
 		for _, p := range pages[1:] {
 			shared = slices.DeleteFunc(slices.Clone(shared), func(l string) bool { return !slices.Contains(p.links, l) })
@@ -492,9 +498,9 @@ func (s *siteReader) fitLines(rulePath string, links []string) []string {
 
 // formatRules writes rules in the _headers format. Each link gets a Link line of its own:
 // Cloudflare Pages and Netlify both join the values of a header that a rule repeats with
-// ", ", which makes one Link header of them, and a line per link keeps lines short. Both
-// also join the headers of every rule that matches a request, in the file's order: the
-// shared links at /* come first, then the page's own.
+// ", ", which makes one Link header of them, and a line per link keeps lines short.
+// Cloudflare also joins the headers of every rule that matches a request, in the file's
+// order: the shared links at /* come first, then the page's own.
 func formatRules(rules []pageRule) []byte {
 	var b bytes.Buffer
 	for i, r := range rules {
