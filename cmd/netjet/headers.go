@@ -127,20 +127,13 @@ func (c *cli) headers(args []string) int {
 	if err != nil {
 		return c.usageError("headers", "%v", err)
 	}
+	// netjet's byte cap is applied to the links as written, in siteReader.read: netjet would
+	// count its own form of them, a relative URL or one with the origin.
+	maxBytes := cmp.Or(options.MaxHeaderBytes, netjet.DefaultMaxHeaderBytes)
+	options.MaxHeaderBytes = -1
 	preloader, err := netjet.New(options)
 	if err != nil {
 		return c.usageError("headers", "%s", optionError(err))
-	}
-	maxBytes := options.MaxHeaderBytes
-	if maxBytes == 0 {
-		maxBytes = netjet.DefaultMaxHeaderBytes
-	}
-	if maxBytes > 0 {
-		// netjet's cap is applied to the links as written, in siteReader.read.
-		options.MaxHeaderBytes = -1
-		if preloader, err = netjet.New(options); err != nil {
-			return c.usageError("headers", "%s", optionError(err))
-		}
 	}
 	var params string
 	for _, a := range options.Attributes {
@@ -246,8 +239,8 @@ func (s *siteReader) read(dir string) ([]*page, error) {
 		for _, l := range s.preloader.Links(doc, docURL) {
 			l.URL = s.absolute(docURL, l.URL)
 			v := l.String() + s.params
-			// The byte cap counts the links as written: netjet, which would count its own
-			// form of them (a relative URL, or one with the origin), has it lifted.
+			// netjet's cap, lifted in headers, holds for the links as written; as with
+			// netjet, a link that does not fit is skipped.
 			if n := size + len(v) + 2*min(len(p.links), 1); s.maxBytes <= 0 || n <= s.maxBytes {
 				p.links = append(p.links, v)
 				size = n
