@@ -239,8 +239,8 @@ func (s *siteReader) read(dir string) ([]*page, error) {
 		for _, l := range s.preloader.Links(doc, docURL) {
 			l.URL = s.absolute(docURL, l.URL)
 			v := l.String() + s.params
-			// netjet's cap, lifted in headers, holds for the links as written; as with
-			// netjet, a link that does not fit is skipped.
+			// netjet's cap, lifted in headers, holds for the links as written: a link
+			// that does not fit is skipped, and a later one that fits is kept.
 			if n := size + len(v) + 2*min(len(p.links), 1); s.maxBytes <= 0 || n <= s.maxBytes {
 				p.links = append(p.links, v)
 				size = n
