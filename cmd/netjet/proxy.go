@@ -37,7 +37,8 @@ rest of the page streams as the upstream sends it. Other responses stream from t
 The upstream gets the client's Host, as a browser sent it, so that the redirects and
 absolute URLs it builds point to the proxy; -rewrite-host sends the upstream's own host
 instead. X-Forwarded-For, X-Forwarded-Host and X-Forwarded-Proto name the client, its
-Host and its scheme; those the client sent are dropped.
+Host and its scheme; those the client sent are dropped, unless -trust-forwarded says the
+client is a proxy that sets them.
 
 With -cert and -key the proxy serves HTTPS, and HTTP/2 to clients that speak it.
 SIGINT or SIGTERM stops it once the requests in flight are answered.
@@ -55,6 +56,9 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 		"CA certificates `file` (PEM) to verify an https -upstream with, instead of the system's")
 	rewriteHost := fs.Bool("rewrite-host", false,
 		"send the upstream's host and port as Host instead of the client's Host")
+	trustForwarded := fs.Bool("trust-forwarded", false,
+		"keep the X-Forwarded-For, -Host and -Proto headers a client sends, for a proxy behind another\n"+
+			"(a CDN, nginx) that sets them; never when clients reach this proxy directly")
 	certFile := fs.String("cert", "", "TLS certificate chain `file` (PEM), with -key: serve HTTPS and HTTP/2")
 	keyFile := fs.String("key", "", "TLS private key `file` (PEM), with -cert")
 	upstreamCompression := fs.Bool("upstream-compression", false,
@@ -132,10 +136,11 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 	}
 	srv := &http.Server{
 		Handler: newProxyHandler(preloader, upstreamConfig{
-			target:      target,
-			compression: *upstreamCompression,
-			rewriteHost: *rewriteHost,
-			roots:       upstreamRoots,
+			target:         target,
+			compression:    *upstreamCompression,
+			rewriteHost:    *rewriteHost,
+			trustForwarded: *trustForwarded,
+			roots:          upstreamRoots,
 		}, logger),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -184,10 +189,11 @@ func (c *cli) serve(ctx context.Context, srv *http.Server, ln net.Listener, logg
 
 // upstreamConfig is how the proxy talks to the upstream.
 type upstreamConfig struct {
-	target      *url.URL
-	compression bool           // forward the client's Accept-Encoding
-	rewriteHost bool           // send the upstream's host as Host, not the client's
-	roots       *x509.CertPool // CAs to verify an https upstream with; nil: the system's
+	target         *url.URL
+	compression    bool           // forward the client's Accept-Encoding
+	rewriteHost    bool           // send the upstream's host as Host, not the client's
+	trustForwarded bool           // keep the client's X-Forwarded-* headers
+	roots          *x509.CertPool // CAs to verify an https upstream with; nil: the system's
 }
 
 // newProxyHandler returns the proxy's handler: netjet in front of a ReverseProxy to the
@@ -220,9 +226,19 @@ func newReverseProxy(up upstreamConfig, logger *slog.Logger) *httputil.ReversePr
 				// The Transport still dials, and verifies TLS against, the upstream's host.
 				pr.Out.Host = pr.In.Host
 			}
-			// The client's own X-Forwarded-* headers were dropped before Rewrite: the proxy
-			// trusts no one in front of it, and names the client and the Host it asked for.
+			// ReverseProxy drops the client's X-Forwarded-* headers before Rewrite: unless
+			// told to trust the proxy in front, the proxy names the client and its Host.
+			if up.trustForwarded {
+				pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"] // the client is appended
+			}
 			pr.SetXForwarded()
+			if up.trustForwarded {
+				for _, h := range []string{"X-Forwarded-Host", "X-Forwarded-Proto"} {
+					if v := pr.In.Header.Get(h); v != "" {
+						pr.Out.Header.Set(h, v)
+					}
+				}
+			}
 			if !up.compression {
 				// Whether a response will be HTML is known only once it arrives, so every
 				// request asks for an uncompressed body: netjet cannot read a compressed one.

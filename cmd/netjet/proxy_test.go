@@ -278,7 +278,7 @@ func TestProxyHelp(t *testing.T) {
 	assert.True(t, strings.HasPrefix(r.stdout, "Usage: netjet proxy -upstream URL"), r.stdout)
 	for _, flag := range []string{"-early-hints", "-early-hints-http1", "-push", "-max-links", "-max-images",
 		"-max-header-bytes", "-max-buffer-bytes", "-cache-size", "-attributes", "-kinds", "-cert", "-key",
-		"-upstream-compression", "-log-level", "-shutdown-timeout", "-upstream-ca", "-rewrite-host"} {
+		"-upstream-compression", "-log-level", "-shutdown-timeout", "-upstream-ca", "-rewrite-host", "-trust-forwarded"} {
 		assert.Regexp(t, "\n  "+flag+"[ \n]", r.stdout)
 	}
 	// Every default is shown, and what 0 means where it means something.
@@ -612,11 +612,22 @@ func TestProxyKeepsTheClientsHost(t *testing.T) {
 			"x_forwarded_for": "127.0.0.1"}, decodeEcho(t, body))
 	}
 
+	// -trust-forwarded: behind another proxy, what it says of the client is kept, and the
+	// client it connects from is appended to X-Forwarded-For.
+	trusting := startProxy(t, "-upstream", origin, "-trust-forwarded")
+	_, body := do(http.MethodGet, trusting.url("/seen"), "wiki.test",
+		"X-Forwarded-For", "203.0.113.7", "X-Forwarded-Host", "www.example.com", "X-Forwarded-Proto", "https")
+	assert.Equal(t, map[string]any{"host": "wiki.test", "x_forwarded_host": "www.example.com", "x_forwarded_proto": "https",
+		"x_forwarded_for": "203.0.113.7, 127.0.0.1"}, decodeEcho(t, body))
+	_, body = do(http.MethodGet, trusting.url("/seen"), "wiki.test")
+	assert.Equal(t, map[string]any{"host": "wiki.test", "x_forwarded_host": "wiki.test", "x_forwarded_proto": "http",
+		"x_forwarded_for": "127.0.0.1"}, decodeEcho(t, body), "nothing to trust: as without the flag")
+
 	// -rewrite-host: the upstream's own address, for upstreams that serve by name.
 	rewriting := startProxy(t, "-upstream", origin, "-rewrite-host")
 	res, _ := do(http.MethodPost, rewriting.url("/login"), "wiki.test")
 	assert.Equal(t, origin+"/doku.php?id=start", res.Header.Get("Location"))
-	_, body := do(http.MethodGet, rewriting.url("/seen"), "wiki.test")
+	_, body = do(http.MethodGet, rewriting.url("/seen"), "wiki.test")
 	assert.Equal(t, map[string]any{"host": strings.TrimPrefix(origin, "http://"), "x_forwarded_host": "wiki.test",
 		"x_forwarded_proto": "http", "x_forwarded_for": "127.0.0.1"}, decodeEcho(t, body))
 }
