@@ -268,15 +268,16 @@ func newReverseProxy(up upstreamConfig, logger *slog.Logger) *httputil.ReversePr
 // and lets every other flush through at once.
 //
 // ReverseProxy flushes a response of unknown length (chunked, or ended by closing the
-// connection, as PHP's built-in server does) after every read from the upstream, and once
-// more from a timer; those flushes are its guess, not the upstream's wish. netjet sends the
-// header at a flush: a page flushed before its links were read would go out with none. So a
-// flush is dropped while netjet holds the header back, which it does only for a response it
+// connection, as PHP's built-in server does) after every read from the upstream, and once from
+// a timer as it starts; those flushes are its guess, not the upstream's wish. netjet sends
+// the header at a flush: a page flushed before its links were read would go out with none. So
+// a flush is dropped while netjet holds the header back, which it does only for a response it
 // reads (a GET or HEAD of HTML), and only until it has the page's links or holds as much of
-// the body as -max-buffer-bytes allows. headerWatch, beneath netjet, sees when that ends: from then on the
-// header is gone, and a flush must reach net/http, whose own buffer would otherwise keep
-// streamed bytes until the upstream sends more or ends. A response netjet does not read (a
-// POST, JSON, server-sent events) has its header sent at once, so none of its flushes waits.
+// the body as -max-buffer-bytes allows. headerWatch, beneath netjet, sees when that ends: from
+// then on the header is gone, and a flush must reach net/http, whose own buffer would
+// otherwise keep streamed bytes until the upstream sends more or ends. A response netjet does
+// not read (a POST, JSON, server-sent events) has its header sent at once, so none of its
+// flushes waits.
 //
 // The rule follows what netjet does rather than repeating its tests of method, type and
 // status here: a copy would drift from the library's, and a flush dropped after the header
