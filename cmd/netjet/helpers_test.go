@@ -114,8 +114,9 @@ func (p *runningProxy) stop(t *testing.T) int {
 }
 
 // startPHP serves docroot with PHP's built-in web server until the test ends, and returns
-// its URL. It skips the test when php is not installed.
-func startPHP(t *testing.T, docroot string) string {
+// its URL. router, when not empty, is a script under docroot that answers every request, as
+// an application's front controller does. It skips the test when php is not installed.
+func startPHP(t *testing.T, docroot, router string) string {
 	t.Helper()
 	php, err := exec.LookPath("php")
 	if err != nil {
@@ -123,7 +124,11 @@ func startPHP(t *testing.T, docroot string) string {
 	}
 	addr := freeAddr(t)
 	// -n: no php.ini, so that no local setting buffers or compresses output behind the test's back.
-	cmd := exec.Command(php, "-n", "-d", "output_buffering=0", "-S", addr, "-t", docroot)
+	args := []string{"-n", "-d", "output_buffering=0", "-S", addr, "-t", docroot}
+	if router != "" {
+		args = append(args, filepath.Join(docroot, router))
+	}
+	cmd := exec.Command(php, args...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())

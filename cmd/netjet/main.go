@@ -38,7 +38,7 @@ Usage:
 
   netjet proxy -upstream URL [-listen ADDR] [flags]
         run a reverse proxy that adds Link headers to the upstream's HTML
-  netjet headers [-o FILE] [-base-url PATH] [flags] DIR
+  netjet headers [-host cloudflare|netlify] [-base-url URL] [-o FILE] [flags] DIR
         print a _headers file (Cloudflare Pages, Netlify) for the HTML in DIR
   netjet version
         print netjet's version

@@ -21,7 +21,7 @@ func TestUsage(t *testing.T) {
 		assert.Empty(t, r.stderr, help)
 	}
 	assert.Contains(t, usage, "\n  netjet proxy -upstream URL [-listen ADDR] [flags]\n")
-	assert.Contains(t, usage, "\n  netjet headers [-o FILE] [-base-url PATH] [flags] DIR\n")
+	assert.Contains(t, usage, "\n  netjet headers [-host cloudflare|netlify] [-base-url URL] [-o FILE] [flags] DIR\n")
 	assert.Contains(t, usage, "\n  netjet version\n")
 }
 
@@ -46,8 +46,12 @@ func TestHeadersHelp(t *testing.T) {
 	r := runNetjet(t, "headers", "-h")
 	assert.Equal(t, exitOK, r.code)
 	assert.True(t, strings.HasPrefix(r.stdout, headersUsage), r.stdout)
-	for _, flag := range []string{"-o", "-base-url", "-kinds", "-attributes", "-max-links", "-max-images", "-max-header-bytes"} {
+	for _, flag := range []string{"-o", "-base-url", "-host", "-max-rules", "-kinds", "-attributes", "-max-links",
+		"-max-images", "-max-header-bytes"} {
 		assert.Regexp(t, "\n  "+flag+"[ \n]", r.stdout)
+	}
+	for _, want := range []string{`(default "/")`, "(default cloudflare)", "(default 100)", "(default 10)\n"} {
+		assert.Contains(t, r.stdout, want)
 	}
 	assert.NotContains(t, r.stdout, "-push", "serving flags mean nothing to a _headers file")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +12,9 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strings"
+	"os"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/netjet-go/netjet"
@@ -27,8 +30,15 @@ CDN, nginx, Caddy). With -upstream-compression, Accept-Encoding reaches the upst
 gzip and deflate HTML is then read through a decoded copy and sent as it came; HTML in
 any other encoding (br, zstd) passes through without links.
 
-A page is held back until the upstream has sent all of it, or -max-buffer-bytes of it,
-so that its links go out in the header. Other responses stream.
+A page (the answer to a GET or HEAD, in HTML) is held back until netjet has its links,
+reading at most -max-buffer-bytes of it; the header then goes out with them, and the
+rest of the page streams as the upstream sends it. Other responses stream from the start.
+
+The upstream gets the client's Host, as a browser sent it, so that the redirects and
+absolute URLs it builds point to the proxy; -rewrite-host sends the upstream's own host
+instead. X-Forwarded-For, X-Forwarded-Host and X-Forwarded-Proto name the client, its
+Host and its scheme; those the client sent are dropped, unless -trust-forwarded says the
+client is a proxy that sets them.
 
 With -cert and -key the proxy serves HTTPS, and HTTP/2 to clients that speak it.
 SIGINT or SIGTERM stops it once the requests in flight are answered.
@@ -40,7 +50,15 @@ Flags:
 func (c *cli) proxy(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("netjet proxy", flag.ContinueOnError)
 	upstream := fs.String("upstream", "", "`URL` of the server behind the proxy, such as http://127.0.0.1:2368 (required)")
-	listen := fs.String("listen", ":8080", "`address` to serve on; port 0 picks a free port (see the log)")
+	listen := fs.String("listen", "127.0.0.1:8080",
+		"`address` to serve on; :8080 serves on every interface, and port 0 picks a free port (see the log)")
+	upstreamCA := fs.String("upstream-ca", "",
+		"CA certificates `file` (PEM) to verify an https -upstream with, instead of the system's")
+	rewriteHost := fs.Bool("rewrite-host", false,
+		"send the upstream's host and port as Host instead of the client's Host")
+	trustForwarded := fs.Bool("trust-forwarded", false,
+		"keep the X-Forwarded-For, -Host and -Proto headers a client sends, for a proxy behind another\n"+
+			"(a CDN, nginx) that sets them; never when clients reach this proxy directly")
 	certFile := fs.String("cert", "", "TLS certificate chain `file` (PEM), with -key: serve HTTPS and HTTP/2")
 	keyFile := fs.String("key", "", "TLS private key `file` (PEM), with -cert")
 	upstreamCompression := fs.Bool("upstream-compression", false,
@@ -73,9 +91,29 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return c.usageError("proxy", "-upstream %q: want an absolute http or https URL", *upstream)
 	}
-	preloader, err := netjet.New(opts.options())
+	if *upstreamCA != "" && target.Scheme != "https" {
+		return c.usageError("proxy", "-upstream-ca needs an https -upstream, not %q", *upstream)
+	}
+	options, err := opts.options()
 	if err != nil {
-		return c.usageError("proxy", "invalid flags: %v", err)
+		return c.usageError("proxy", "%v", err)
+	}
+	preloader, err := netjet.New(options)
+	if err != nil {
+		return c.usageError("proxy", "%s", optionError(err))
+	}
+	var upstreamRoots *x509.CertPool
+	if *upstreamCA != "" {
+		pemCerts, err := os.ReadFile(*upstreamCA)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "netjet proxy: -upstream-ca: %v\n", err)
+			return exitFailure
+		}
+		upstreamRoots = x509.NewCertPool()
+		if !upstreamRoots.AppendCertsFromPEM(pemCerts) {
+			fmt.Fprintf(c.stderr, "netjet proxy: -upstream-ca %s: no PEM certificate in it\n", *upstreamCA)
+			return exitFailure
+		}
 	}
 	var tlsConfig *tls.Config
 	if *certFile != "" {
@@ -91,10 +129,19 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "netjet proxy: -listen %q: %v\n", *listen, err)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			fmt.Fprintln(c.stderr, "netjet proxy: pick another address, such as -listen 127.0.0.1:8081, or port 0 for a free one")
+		}
 		return exitFailure
 	}
 	srv := &http.Server{
-		Handler:           preloader.Handler(newReverseProxy(target, *upstreamCompression, logger)),
+		Handler: newProxyHandler(preloader, upstreamConfig{
+			target:         target,
+			compression:    *upstreamCompression,
+			rewriteHost:    *rewriteHost,
+			trustForwarded: *trustForwarded,
+			roots:          upstreamRoots,
+		}, logger),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -140,17 +187,59 @@ func (c *cli) serve(ctx context.Context, srv *http.Server, ln net.Listener, logg
 	return exitOK
 }
 
-// newReverseProxy returns the handler that forwards requests to target.
-func newReverseProxy(target *url.URL, upstreamCompression bool, logger *slog.Logger) http.Handler {
+// upstreamConfig is how the proxy talks to the upstream.
+type upstreamConfig struct {
+	target         *url.URL
+	compression    bool           // forward the client's Accept-Encoding
+	rewriteHost    bool           // send the upstream's host as Host, not the client's
+	trustForwarded bool           // keep the client's X-Forwarded-* headers
+	roots          *x509.CertPool // CAs to verify an https upstream with; nil: the system's
+}
+
+// newProxyHandler returns the proxy's handler: netjet in front of a ReverseProxy to the
+// upstream, with the flushes of the one held back for the other (see holdFlushes).
+func newProxyHandler(preloader *netjet.Preloader, up upstreamConfig, logger *slog.Logger) http.Handler {
+	rp := newReverseProxy(up, logger)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		watch := &headerWatch{ResponseWriter: w}
+		preloader.Handler(http.HandlerFunc(func(nw http.ResponseWriter, r *http.Request) {
+			rp.ServeHTTP(holdFlushes{ResponseWriter: nw, watch: watch}, r)
+		})).ServeHTTP(watch, r)
+	})
+}
+
+// newReverseProxy returns the handler that forwards requests to the upstream.
+func newReverseProxy(up upstreamConfig, logger *slog.Logger) *httputil.ReverseProxy {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	// Without a client's Accept-Encoding the Transport would ask for gzip on its own and
 	// decompress the answer, changing the upstream's headers behind everyone's back.
 	transport.DisableCompression = true
-	rp := &httputil.ReverseProxy{
+	if up.roots != nil {
+		transport.TLSClientConfig = &tls.Config{RootCAs: up.roots}
+	}
+	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
+			pr.SetURL(up.target)
+			if !up.rewriteHost {
+				// Applications build redirects and absolute URLs from Host: with the
+				// upstream's address there, a login would send the browser to the upstream.
+				// The Transport still dials, and verifies TLS against, the upstream's host.
+				pr.Out.Host = pr.In.Host
+			}
+			// ReverseProxy drops the client's X-Forwarded-* headers before Rewrite: unless
+			// told to trust the proxy in front, the proxy names the client and its Host.
+			if up.trustForwarded {
+				pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"] // the client is appended
+			}
 			pr.SetXForwarded()
-			if !upstreamCompression {
+			if up.trustForwarded {
+				for _, h := range []string{"X-Forwarded-Host", "X-Forwarded-Proto"} {
+					if v := pr.In.Header.Get(h); v != "" {
+						pr.Out.Header.Set(h, v)
+					}
+				}
+			}
+			if !up.compression {
 				// Whether a response will be HTML is known only once it arrives, so every
 				// request asks for an uncompressed body: netjet cannot read a compressed one.
 				pr.Out.Header.Del("Accept-Encoding")
@@ -173,45 +262,75 @@ func newReverseProxy(target *url.URL, upstreamCompression bool, logger *slog.Log
 		},
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rp.ServeHTTP(holdHTMLFlushes{w}, r)
-	})
 }
 
-// holdHTMLFlushes keeps httputil.ReverseProxy from flushing a page netjet is still reading.
+// holdFlushes keeps httputil.ReverseProxy from flushing a page before netjet has its links,
+// and lets every other flush through at once.
+//
 // ReverseProxy flushes a response of unknown length (chunked, or ended by closing the
-// connection, as PHP's built-in server does) after every read from the upstream, and once
-// before the first one; netjet sends the header at a flush, so such a page would go out with
-// the links of its first read, or none. Those flushes are the proxy's guess, not the
-// upstream's wish: while the response may be HTML they are dropped, and netjet sends the
-// page once it has read it, or past -max-buffer-bytes. Other responses, server-sent events
-// among them, still stream.
-type holdHTMLFlushes struct{ http.ResponseWriter }
+// connection, as PHP's built-in server does) after every read from the upstream, and once from
+// a timer as it starts; those flushes are its guess, not the upstream's wish. netjet sends
+// the header at a flush: a page flushed before its links were read would go out with none. So
+// a flush is dropped while netjet holds the header back, which it does only for a response it
+// reads (a GET or HEAD of HTML), and only until it has the page's links or holds as much of
+// the body as -max-buffer-bytes allows. headerWatch, beneath netjet, sees when that ends: from
+// then on the header is gone, and a flush must reach net/http, whose own buffer would
+// otherwise keep streamed bytes until the upstream sends more or ends. A response netjet does
+// not read (a POST, JSON, server-sent events) has its header sent at once, so none of its
+// flushes waits.
+//
+// The rule follows what netjet does rather than repeating its tests of method, type and
+// status here: a copy would drift from the library's, and a flush dropped after the header
+// went out holds a stream back for as long as the upstream takes.
+type holdFlushes struct {
+	http.ResponseWriter // netjet's writer
+	watch               *headerWatch
+}
 
 // FlushError is what http.ResponseController, which ReverseProxy flushes with, calls.
-func (w holdHTMLFlushes) FlushError() error {
-	if mayBeHTML(w.Header()) {
+func (w holdFlushes) FlushError() error {
+	if !w.watch.sent.Load() {
 		return nil
 	}
 	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach Hijack (for WebSocket upgrades) and deadlines.
-func (w holdHTMLFlushes) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w holdFlushes) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// mayBeHTML reports whether netjet may read a response with header h: uncompressed or in
-// gzip or deflate, and HTML or without a Content-Type (netjet then sniffs the body).
-func mayBeHTML(h http.Header) bool {
-	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))) {
-	case "", "gzip", "x-gzip", "deflate":
-	default:
-		return false
-	}
-	ct := h.Get("Content-Type")
-	if ct == "" {
-		return true
-	}
-	mediaType, _, _ := strings.Cut(ct, ";")
-	mediaType = strings.TrimSpace(mediaType)
-	return strings.EqualFold(mediaType, "text/html") || strings.EqualFold(mediaType, "application/xhtml+xml")
+// headerWatch is the server's ResponseWriter as netjet sees it: it records when netjet has sent
+// the final status. ReverseProxy flushes from a timer goroutine too, hence the atomic.
+type headerWatch struct {
+	http.ResponseWriter
+	sent atomic.Bool
 }
+
+func (w *headerWatch) WriteHeader(code int) {
+	// A 1xx other than 101 (netjet's 103 Early Hints) comes before the final status.
+	if code < 100 || code >= 200 || code == http.StatusSwitchingProtocols {
+		w.sent.Store(true)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headerWatch) Write(b []byte) (int, error) {
+	w.sent.Store(true) // net/http sends 200 before the first byte
+	return w.ResponseWriter.Write(b)
+}
+
+// FlushError flushes the server's writer: net/http sends the header at a flush.
+func (w *headerWatch) FlushError() error {
+	w.sent.Store(true)
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Push keeps -push working: netjet pushes through the writer it was given.
+func (w *headerWatch) Push(target string, opts *http.PushOptions) error {
+	if p, ok := w.ResponseWriter.(http.Pusher); ok {
+		return p.Push(target, opts)
+	}
+	return http.ErrNotSupported
+}
+
+// Unwrap lets http.ResponseController reach Hijack, deadlines and full duplex.
+func (w *headerWatch) Unwrap() http.ResponseWriter { return w.ResponseWriter }

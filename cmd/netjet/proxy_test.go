@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +75,7 @@ echo json_encode([
 func TestProxyInFrontOfPHP(t *testing.T) {
 	docroot := t.TempDir()
 	writeFiles(t, docroot, phpSite)
-	origin := startPHP(t, docroot)
+	origin := startPHP(t, docroot, "")
 	proxy := startProxy(t, "-upstream", origin)
 	client := rawClient(t, nil)
 
@@ -127,7 +130,7 @@ func TestProxyInFrontOfPHP(t *testing.T) {
 func TestProxyPHPPagesAlwaysGetTheirLinks(t *testing.T) {
 	docroot := t.TempDir()
 	writeFiles(t, docroot, phpSite)
-	origin := startPHP(t, docroot)
+	origin := startPHP(t, docroot, "")
 	proxy := startProxy(t, "-upstream", origin, "-cache-size", "-1")
 	client := rawClient(t, nil)
 	for range 20 {
@@ -139,7 +142,7 @@ func TestProxyPHPPagesAlwaysGetTheirLinks(t *testing.T) {
 func TestProxyAcceptEncoding(t *testing.T) {
 	docroot := t.TempDir()
 	writeFiles(t, docroot, phpSite)
-	origin := startPHP(t, docroot)
+	origin := startPHP(t, docroot, "")
 	client := rawClient(t, nil)
 
 	t.Run("stripped by default", func(t *testing.T) {
@@ -209,11 +212,21 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"argument", []string{"-upstream", "http://127.0.0.1:1", "extra"}, `netjet proxy: unexpected argument "extra"`},
 		{"cert without key", []string{"-upstream", "http://127.0.0.1:1", "-cert", "c.pem"}, "netjet proxy: -cert and -key go together"},
 		{"negative buffer", []string{"-upstream", "http://127.0.0.1:1", "-max-buffer-bytes=-1"},
-			"netjet proxy: invalid flags: netjet: Options.MaxBufferBytes must not be negative"},
+			"netjet proxy: -max-buffer-bytes -1: want 1 or more"},
+		{"no buffer", []string{"-upstream", "http://127.0.0.1:1", "-max-buffer-bytes", "0"},
+			"netjet proxy: -max-buffer-bytes 0: want 1 or more"},
+		{"no links", []string{"-upstream", "http://127.0.0.1:1", "-max-links", "0"},
+			"netjet proxy: -max-links 0 would add no links: want 1 or more, or a negative number for no limit"},
+		{"no header bytes", []string{"-upstream", "http://127.0.0.1:1", "-max-header-bytes", "0"},
+			"netjet proxy: -max-header-bytes 0 leaves no room for a link"},
+		{"only images, none of them", []string{"-upstream", "http://127.0.0.1:1", "-kinds", "images", "-max-images", "0"},
+			"netjet proxy: -max-images 0 with -kinds images leaves nothing to preload"},
 		{"http1 hints alone", []string{"-upstream", "http://127.0.0.1:1", "-early-hints-http1"},
-			"netjet proxy: invalid flags: netjet: Options.EarlyHintsHTTP1 needs Options.EarlyHints"},
+			"netjet proxy: -early-hints-http1 needs -early-hints"},
 		{"bad attribute", []string{"-upstream", "http://127.0.0.1:1", "-attributes", "nopush,a b"},
-			`netjet proxy: invalid flags: netjet: Options.Attributes[1] "a b":`},
+			`netjet proxy: -attributes[1] "a b":`},
+		{"CA for plain HTTP", []string{"-upstream", "http://127.0.0.1:1", "-upstream-ca", "ca.pem"},
+			`netjet proxy: -upstream-ca needs an https -upstream, not "http://127.0.0.1:1"`},
 		{"unknown kind", []string{"-upstream", "http://127.0.0.1:1", "-kinds", "styles,fonts"},
 			`invalid value "styles,fonts" for flag -kinds: unknown kind "fonts"`},
 		{"empty kinds", []string{"-upstream", "http://127.0.0.1:1", "-kinds="}, `unknown kind ""`},
@@ -240,12 +253,23 @@ func TestProxyRuntimeErrors(t *testing.T) {
 	r := runNetjet(t, "proxy", "-upstream", "http://127.0.0.1:2368", "-listen", listen)
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr,
-		fmt.Sprintf(`netjet proxy: -listen %q: listen tcp %s: bind: address already in use`, listen, listen))
+		fmt.Sprintf(`netjet proxy: -listen %q: listen tcp %s: bind: address already in use`, listen, listen)+
+			"\nnetjet proxy: pick another address, such as -listen 127.0.0.1:8081, or port 0 for a free one\n")
 
-	r = runNetjet(t, "proxy", "-upstream", "http://127.0.0.1:2368", "-listen", "127.0.0.1:0",
+	r = runNetjet(t, "proxy", "-upstream", "http://127.0.0.1:2368", "-listen", listen,
 		"-cert", "/nonexistent/cert.pem", "-key", "/nonexistent/key.pem")
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "netjet proxy: -cert and -key: open /nonexistent/cert.pem: no such file or directory")
+
+	// The CA file is read before listening too.
+	r = runNetjet(t, "proxy", "-upstream", "https://127.0.0.1:2368", "-listen", listen, "-upstream-ca", "/nonexistent/ca.pem")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "netjet proxy: -upstream-ca: open /nonexistent/ca.pem: no such file or directory\n", r.stderr)
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600))
+	r = runNetjet(t, "proxy", "-upstream", "https://127.0.0.1:2368", "-listen", listen, "-upstream-ca", notPEM)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "netjet proxy: -upstream-ca "+notPEM+": no PEM certificate in it\n", r.stderr)
 }
 
 func TestProxyHelp(t *testing.T) {
@@ -254,8 +278,17 @@ func TestProxyHelp(t *testing.T) {
 	assert.True(t, strings.HasPrefix(r.stdout, "Usage: netjet proxy -upstream URL"), r.stdout)
 	for _, flag := range []string{"-early-hints", "-early-hints-http1", "-push", "-max-links", "-max-images",
 		"-max-header-bytes", "-max-buffer-bytes", "-cache-size", "-attributes", "-kinds", "-cert", "-key",
-		"-upstream-compression", "-log-level", "-shutdown-timeout"} {
+		"-upstream-compression", "-log-level", "-shutdown-timeout", "-upstream-ca", "-rewrite-host", "-trust-forwarded"} {
 		assert.Regexp(t, "\n  "+flag+"[ \n]", r.stdout)
+	}
+	// Every default is shown, and what 0 means where it means something.
+	for _, want := range []string{
+		`(default "127.0.0.1:8080")`,
+		"(default 10)\n", "(default 2)\n", "(default 1000)\n", "(default 1024)\n", "(default 4194304)\n",
+		"(default styles,scripts,images,hints)", "(default 10s)", `(default INFO)`,
+		"0: no images at all", "0 or negative: no cache",
+	} {
+		assert.Contains(t, r.stdout, want)
 	}
 	assert.Empty(t, r.stderr)
 }
@@ -503,4 +536,228 @@ func TestProxyEarlyHintsOverHTTP2(t *testing.T) {
 	hints, res := navigate()
 	assert.Equal(t, []string{"103 " + links}, hints)
 	assert.Equal(t, links, res.Header.Get("Link"))
+}
+
+// hostApp builds redirects and absolute URLs from Host, as DokuWiki, WordPress and most PHP
+// applications do.
+var hostApp = map[string]string{
+	"router.php": `<?php
+$host = $_SERVER['HTTP_HOST'];
+$path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+if ($path === '/login' && $_SERVER['REQUEST_METHOD'] === 'POST') {
+	header('Set-Cookie: session=1; HttpOnly');
+	header('Location: http://' . $host . '/doku.php?id=start', true, 303);
+	exit;
+}
+if ($path === '/doku.php') {
+	$base = 'http://' . $host;
+	echo "<!doctype html><html><head><link rel=\"stylesheet\" href=\"$base/lib/style.css\"></head>";
+	echo "<body><a href=\"$base/doku.php?id=other\">other</a></body></html>";
+	exit;
+}
+if ($path === '/seen') {
+	header('Content-Type: application/json');
+	echo json_encode([
+		'host' => $host,
+		'x_forwarded_host' => $_SERVER['HTTP_X_FORWARDED_HOST'] ?? null,
+		'x_forwarded_proto' => $_SERVER['HTTP_X_FORWARDED_PROTO'] ?? null,
+		'x_forwarded_for' => $_SERVER['HTTP_X_FORWARDED_FOR'] ?? null,
+	]);
+	exit;
+}
+http_response_code(404);
+`,
+}
+
+// The proxy passes the client's Host on: an application that redirects by Host sends the
+// browser back to the proxy, not to the upstream's address.
+func TestProxyKeepsTheClientsHost(t *testing.T) {
+	docroot := t.TempDir()
+	writeFiles(t, docroot, hostApp)
+	origin := startPHP(t, docroot, "router.php")
+	client := rawClient(t, nil)
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	do := func(method, url, host string, h ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, url, nil)
+		require.NoError(t, err)
+		req.Host = host
+		for i := 0; i+1 < len(h); i += 2 {
+			req.Header.Set(h[i], h[i+1])
+		}
+		res, err := client.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res, body
+	}
+
+	proxy := startProxy(t, "-upstream", origin)
+	for _, host := range []string{proxy.addr, "wiki.test:8443"} {
+		res, _ := do(http.MethodPost, proxy.url("/login"), host)
+		assert.Equal(t, http.StatusSeeOther, res.StatusCode)
+		assert.Equal(t, "http://"+host+"/doku.php?id=start", res.Header.Get("Location"))
+
+		res, body := do(http.MethodGet, proxy.url("/doku.php?id=start"), host)
+		assert.Equal(t, http.StatusOK, res.StatusCode)
+		assert.Equal(t, "<http://"+host+"/lib/style.css>; rel=preload; as=style", res.Header.Get("Link"))
+		assert.Contains(t, string(body), `<a href="http://`+host+`/doku.php?id=other">`)
+
+		// X-Forwarded-* name the client and what it asked for; the client's own are dropped,
+		// as nothing in front of the proxy is trusted.
+		_, body = do(http.MethodGet, proxy.url("/seen"), host,
+			"X-Forwarded-For", "203.0.113.7", "X-Forwarded-Host", "evil.test", "X-Forwarded-Proto", "https")
+		assert.Equal(t, map[string]any{"host": host, "x_forwarded_host": host, "x_forwarded_proto": "http",
+			"x_forwarded_for": "127.0.0.1"}, decodeEcho(t, body))
+	}
+
+	// -trust-forwarded: behind another proxy, what it says of the client is kept, and the
+	// client it connects from is appended to X-Forwarded-For.
+	trusting := startProxy(t, "-upstream", origin, "-trust-forwarded")
+	_, body := do(http.MethodGet, trusting.url("/seen"), "wiki.test",
+		"X-Forwarded-For", "203.0.113.7", "X-Forwarded-Host", "www.example.com", "X-Forwarded-Proto", "https")
+	assert.Equal(t, map[string]any{"host": "wiki.test", "x_forwarded_host": "www.example.com", "x_forwarded_proto": "https",
+		"x_forwarded_for": "203.0.113.7, 127.0.0.1"}, decodeEcho(t, body))
+	_, body = do(http.MethodGet, trusting.url("/seen"), "wiki.test")
+	assert.Equal(t, map[string]any{"host": "wiki.test", "x_forwarded_host": "wiki.test", "x_forwarded_proto": "http",
+		"x_forwarded_for": "127.0.0.1"}, decodeEcho(t, body), "nothing to trust: as without the flag")
+
+	// -rewrite-host: the upstream's own address, for upstreams that serve by name.
+	rewriting := startProxy(t, "-upstream", origin, "-rewrite-host")
+	res, _ := do(http.MethodPost, rewriting.url("/login"), "wiki.test")
+	assert.Equal(t, origin+"/doku.php?id=start", res.Header.Get("Location"))
+	_, body = do(http.MethodGet, rewriting.url("/seen"), "wiki.test")
+	assert.Equal(t, map[string]any{"host": strings.TrimPrefix(origin, "http://"), "x_forwarded_host": "wiki.test",
+		"x_forwarded_proto": "http", "x_forwarded_for": "127.0.0.1"}, decodeEcho(t, body))
+}
+
+// An upstream served over HTTPS with a private CA: -upstream-ca trusts it. The client's Host
+// goes to the upstream, and the certificate is still checked against the -upstream host.
+func TestProxyUpstreamCA(t *testing.T) {
+	var hosts []string
+	var mu sync.Mutex
+	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hosts = append(hosts, r.Host)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, originPage)
+	}))
+	t.Cleanup(upstream.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile,
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: upstream.Certificate().Raw}), 0o600))
+	client := rawClient(t, nil)
+
+	untrusting := startProxy(t, "-upstream", upstream.URL)
+	res, _ := get(t, client, untrusting.url("/"))
+	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
+	assert.Contains(t, untrusting.stderr.String(), "certificate signed by unknown authority")
+
+	proxy := startProxy(t, "-upstream", upstream.URL, "-upstream-ca", caFile)
+	res, body := get(t, client, proxy.url("/"))
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, originPage, string(body))
+	assert.Equal(t, "</a.css>; rel=preload; as=style, </b.js>; rel=preload; as=script", res.Header.Get("Link"))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{proxy.addr}, hosts)
+}
+
+// respondsWithin sends req and returns the response, and fails the test if its header takes
+// longer than 5 seconds: what a streaming proxy passes on at once must not wait for the
+// upstream to write more.
+func respondsWithin(t *testing.T, client *http.Client, req *http.Request) *http.Response {
+	t.Helper()
+	type result struct {
+		res *http.Response
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		res, err := client.Do(req)
+		got <- result{res, err}
+	}()
+	select {
+	case r := <-got:
+		require.NoError(t, r.err)
+		t.Cleanup(func() { r.res.Body.Close() })
+		return r.res
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s %s: no header within 5s: the proxy held it until the upstream wrote more", req.Method, req.URL)
+		return nil
+	}
+}
+
+// readsWithin reads from r until it has read want, and fails the test if that takes longer
+// than 5 seconds, as respondsWithin does.
+func readsWithin(t *testing.T, r io.Reader, want string) {
+	t.Helper()
+	got := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 1024)
+		for !strings.Contains(b.String(), want) {
+			n, err := r.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		got <- b.String()
+	}()
+	select {
+	case s := <-got:
+		assert.Contains(t, s, want)
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%.40q... did not arrive within 5s: the proxy held it until the upstream wrote more", want)
+	}
+}
+
+// A response netjet does not read (here the answer to a POST, in HTML) streams write by
+// write: each flush of the upstream reaches the client while the upstream is still working.
+// A page netjet reads streams too, once netjet has sent its header.
+func TestProxyStreamsSlowUpstreams(t *testing.T) {
+	release := make(chan struct{})
+	padding := strings.Repeat("<p>filler</p>", 200) // 2,600 bytes, past -max-buffer-bytes
+	origin := htmlOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><html><head><link rel=stylesheet href=/a.css></head><body><p>first</p>`)
+		if r.Method == http.MethodGet {
+			io.WriteString(w, padding)
+		}
+		http.NewResponseController(w).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, `<img src=/late.png></body></html>`)
+	})
+	proxy := startProxy(t, "-upstream", origin, "-max-buffer-bytes", "1024")
+	var once sync.Once
+	// Registered after startProxy, so that it runs before the proxy is stopped.
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	client := rawClient(t, nil)
+
+	t.Run("POST", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodPost, proxy.url("/search"), strings.NewReader("q=x"))
+		require.NoError(t, err)
+		res := respondsWithin(t, client, req)
+		assert.Nil(t, res.Header["Link"], "netjet reads GET and HEAD responses only")
+		readsWithin(t, res.Body, "<p>first</p>")
+	})
+
+	t.Run("GET", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodGet, proxy.url("/page"), nil)
+		require.NoError(t, err)
+		res := respondsWithin(t, client, req)
+		assert.Equal(t, "</a.css>; rel=preload; as=style", res.Header.Get("Link"))
+		readsWithin(t, res.Body, padding)
+		once.Do(func() { close(release) })
+		rest, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		assert.Equal(t, "<img src=/late.png></body></html>", string(rest))
+	})
 }
