@@ -194,8 +194,8 @@ func (st *routeState) own(v visit) []Link {
 }
 
 // wantsWholeBody reports whether the response to v is worth reading to its end to learn from:
-// the route's first responses to each of its first clients, and a caller's second (which makes
-// its own links); after that, one response in sampleEvery, to keep the links current.
+// the route's first responses to each of its first clients, and a caller's first two (which
+// make its own links); after that, one response in sampleEvery, to keep the links current.
 func (l *learner) wantsWholeBody(v visit) bool {
 	if l == nil || v.route == 0 {
 		return false
@@ -208,8 +208,8 @@ func (l *learner) wantsWholeBody(v visit) bool {
 	switch {
 	case i < 0 && len(st.entries) < routeWindow:
 		return true
-	case i >= 0 && st.entries[i].caller == v.caller && st.entries[i].stable == nil:
-		return true
+	case i >= 0 && (st.entries[i].caller != v.caller || st.entries[i].stable == nil):
+		return true // the caller's own links are not known yet
 	}
 	return l.sampled.Add(1)%sampleEvery == 0
 }

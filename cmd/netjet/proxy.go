@@ -98,6 +98,8 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.usageError("proxy", "%v", err)
 	}
+	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: logLevel}))
+	options.Logger = logger // at debug level: why a request got no 103
 	preloader, err := netjet.New(options)
 	if err != nil {
 		return c.usageError("proxy", "%s", optionError(err))
@@ -125,7 +127,6 @@ func (c *cli) proxy(ctx context.Context, args []string) int {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
 
-	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: logLevel}))
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "netjet proxy: -listen %q: %v\n", *listen, err)

@@ -83,6 +83,10 @@ func TestProxyInFrontOfPHP(t *testing.T) {
 		path        string
 		contentType string
 		links       []string // the response's Link header, nil for none
+		// first is what the first response has at least, where it differs: the header goes
+		// out at the end of the head, perhaps before the body's image has arrived; the
+		// route learns it.
+		first []string
 	}{
 		{
 			path:        "/",
@@ -91,11 +95,16 @@ func TestProxyInFrontOfPHP(t *testing.T) {
 				"</pushed.css>; rel=preload; as=style", // PHP's own, kept first and not repeated
 				"</style.css>; rel=preload; as=style, </app.js>; rel=preload; as=script, </logo.png>; rel=preload; as=image",
 			},
+			first: []string{
+				"</pushed.css>; rel=preload; as=style",
+				"</style.css>; rel=preload; as=style, </app.js>; rel=preload; as=script",
+			},
 		},
 		{
 			path:        "/stream.php",
 			contentType: "text/html; charset=UTF-8",
 			links:       []string{"</style.css>; rel=preload; as=style, </late.png>; rel=preload; as=image"},
+			first:       []string{"</style.css>; rel=preload; as=style"},
 		},
 		{
 			path:        "/gzip.php",
@@ -114,10 +123,20 @@ func TestProxyInFrontOfPHP(t *testing.T) {
 		t.Run(tt.path, func(t *testing.T) {
 			direct, directBody := get(t, client, origin+tt.path)
 			require.Equal(t, http.StatusOK, direct.StatusCode)
+			for i := 1; i <= 3; i++ {
+				res, _ := get(t, client, proxy.url(tt.path))
+				if i == 1 && tt.first != nil {
+					got := strings.Join(res.Header["Link"], ", ")
+					assert.True(t, strings.HasPrefix(got, strings.Join(tt.first, ", ")), "the first response: %q", got)
+					assert.True(t, strings.HasPrefix(strings.Join(tt.links, ", "), got), "the first response: %q", got)
+				} else if i == 1 {
+					assert.Equal(t, tt.links, res.Header["Link"], "the first response")
+				}
+			}
 			res, body := get(t, client, proxy.url(tt.path))
 			require.Equal(t, http.StatusOK, res.StatusCode)
 			assert.Equal(t, tt.contentType, res.Header.Get("Content-Type"))
-			assert.Equal(t, tt.links, res.Header["Link"])
+			assert.Equal(t, tt.links, res.Header["Link"], "once the route has learned")
 			assert.Equal(t, string(directBody), string(body), "body through the proxy")
 			assert.Empty(t, res.Header.Get("Content-Encoding"))
 		})
@@ -284,7 +303,7 @@ func TestProxyHelp(t *testing.T) {
 	// Every default is shown, and what 0 means where it means something.
 	for _, want := range []string{
 		`(default "127.0.0.1:8080")`,
-		"(default 10)\n", "(default 2)\n", "(default 1000)\n", "(default 1024)\n", "(default 4194304)\n",
+		"(default 10)\n", "(default 2)\n", "(default 1000)\n", "(default 1024)\n", "(default 65536)\n",
 		"(default styles,scripts,images,hints)", "(default 10s)", `(default INFO)`,
 		"0: no images at all", "0 or negative: no cache",
 	} {
@@ -760,4 +779,62 @@ func TestProxyStreamsSlowUpstreams(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "<img src=/late.png></body></html>", string(rest))
 	})
+}
+
+// sessionApp starts a PHP session on every page, as most PHP applications do: PHP then marks
+// every page Cache-Control: no-store.
+var sessionApp = map[string]string{
+	"index.php": `<?php
+session_start();
+$_SESSION['visits'] = ($_SESSION['visits'] ?? 0) + 1;
+?><!doctype html><html><head><link rel="stylesheet" href="/app.css"><script src="/app.js"></script></head>
+<body><p>Visit <?= $_SESSION['visits'] ?></p></body></html>`,
+}
+
+// TestProxyEarlyHintsForSessionApps: pages that say no-store still teach their own visitor, so
+// a user of a session-based application gets Early Hints from their third navigation on; the
+// debug log says why the first ones got none.
+func TestProxyEarlyHintsForSessionApps(t *testing.T) {
+	docroot := t.TempDir()
+	writeFiles(t, docroot, sessionApp)
+	origin := startPHP(t, docroot, "")
+	proxy := startProxy(t, "-upstream", origin, "-early-hints", "-early-hints-http1", "-log-level", "debug")
+	client := rawClient(t, nil)
+	var cookie string
+	navigate := func() (hints []string, res *http.Response) {
+		trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			hints = append(hints, fmt.Sprintf("%d %s", code, strings.Join(h["Link"], " | ")))
+			return nil
+		}}
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet,
+			proxy.url("/index.php"), nil)
+		require.NoError(t, err)
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		res, err = client.Do(req)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, res.Body)
+		require.NoError(t, err)
+		res.Body.Close()
+		if c := res.Cookies(); len(c) > 0 {
+			cookie = c[0].Name + "=" + c[0].Value
+		}
+		return hints, res
+	}
+	const links = "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script"
+	hints, res := navigate()
+	require.Contains(t, res.Header.Get("Cache-Control"), "no-store", "PHP's sessions mark pages no-store")
+	assert.Empty(t, hints)
+	require.NotEmpty(t, cookie, "the session cookie")
+	for i := 2; i <= 3; i++ {
+		hints, _ = navigate()
+		assert.Empty(t, hints, "navigation %d: the caller's last two pages (with its session) are not both known yet", i)
+	}
+	hints, res = navigate()
+	assert.Equal(t, []string{"103 " + links}, hints, "log:\n%s", proxy.stderr)
+	assert.Equal(t, links, res.Header.Get("Link"))
+	assert.Contains(t, proxy.stderr.String(), `msg="netjet: no 103 Early Hints"`)
+	assert.Contains(t, proxy.stderr.String(), "the route has taught nothing to hint yet")
 }
