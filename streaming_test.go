@@ -2,10 +2,12 @@ package netjet_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -157,6 +159,60 @@ func servePage(pages map[string][]byte, etag string) http.HandlerFunc {
 			n := min(len(doc), 1+rng.IntN(16<<10))
 			_, _ = w.Write(doc[:n])
 			doc = doc[n:]
+		}
+	}
+}
+
+// slowHead is the head of a page whose body is written later, as its data arrives: large
+// enough (inline style) that net/http sends it on without netjet, as a real head does.
+var slowHead = `<!doctype html><html><head><link rel="stylesheet" href="/app.css">` +
+	`<style>` + strings.Repeat(".c{color:red}", 500) + `</style></head><body>`
+
+// TestSlowPageHeaderArrivesWhileTheHandlerWrites: a page whose head is written first and whose
+// body follows later gets its header, with the head's links, while the handler is still at
+// work, over HTTP/1.1 and HTTP/2, with and without an ETag, on the first response and later
+// ones. From the third response on, the body's image, learned from the earlier ones, is in
+// the header too.
+func TestSlowPageHeaderArrivesWhileTheHandlerWrites(t *testing.T) {
+	const (
+		headLinks = "</app.css>; rel=preload; as=style"
+		allLinks  = headLinks + ", </hero.jpg>; rel=preload; as=image"
+		tail      = `<img src="/hero.jpg"><p>the body</p></body></html>`
+	)
+	for _, proto := range protocols {
+		for _, etag := range []string{"none", "fixed", "new"} {
+			t.Run(proto.name+"/ETag "+etag, func(t *testing.T) {
+				var gotHeader chan struct{}
+				var n atomic.Int64
+				srv := proto.start(t, preload(t, netjet.Options{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "text/html")
+					switch etag {
+					case "fixed":
+						w.Header().Set("ETag", `"v1"`)
+					case "new":
+						w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, n.Add(1)))
+					}
+					_, _ = io.WriteString(w, slowHead)
+					if waitFor(t, gotHeader, "the client to get the header while the body is still to come") {
+						_, _ = io.WriteString(w, tail)
+					}
+				})))
+				for i := 1; i <= 3; i++ {
+					gotHeader = make(chan struct{})
+					resp, err := srv.Client().Do(srv.newRequest(t, http.MethodGet, "/"))
+					require.NoError(t, err)
+					close(gotHeader)
+					body, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					require.NoError(t, err)
+					assert.Equal(t, slowHead+tail, string(body))
+					want := headLinks
+					if i == 3 || i == 2 && etag == "fixed" {
+						want = allLinks // learned by the route, or from the page cache
+					}
+					assert.Equal(t, []string{want}, resp.Header.Values("Link"), "response %d", i)
+				}
+			})
 		}
 	}
 }
