@@ -1022,7 +1022,9 @@ func TestParallelRequests(t *testing.T) {
 	srv := startServer(t, preload(t, netjet.Options{CacheSize: 4}, mux))
 	var wg sync.WaitGroup
 	for g := range 16 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range 25 {
 				n := (g + i) % paths
 				resp, err := srv.Client().Get(fmt.Sprintf("%s/p%d?v=s%d", srv.URL, n, n))
@@ -1035,7 +1037,7 @@ func TestParallelRequests(t *testing.T) {
 				assert.Equal(t, styleLink(fmt.Sprintf("s%d", n)), resp.Header.Values("Link"))
 				assert.Equal(t, fmt.Sprintf(`<link rel="stylesheet" href="/s%d.css">`, n), string(body))
 			}
-		})
+		}()
 	}
 	wg.Wait()
 }

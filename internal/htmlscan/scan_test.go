@@ -463,7 +463,9 @@ func TestNumericCharRefs(t *testing.T) {
 func TestCharRefsConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range 4 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			var s Scanner
 			for i := range 200 {
 				doc := fmt.Appendf(nil, `<a v="&amp;&x%d_%d;&notin;&nbsp">`, g, i)
@@ -471,7 +473,7 @@ func TestCharRefsConcurrently(t *testing.T) {
 					t.Errorf("%s in %q", d, doc)
 				}
 			}
-		})
+		}()
 	}
 	wg.Wait()
 }
