@@ -7,37 +7,53 @@
 //	Link: </app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script
 //
 // so that a browser or a CDN starts fetching them while the HTML is still arriving. The body
-// is sent exactly as the handler wrote it. Pages seen before (same path, same ETag) are not
-// parsed again: their links come from an LRU cache and the body streams straight through. A
-// page without an ETag is remembered by a hash of its body, so an unchanged one is not
-// parsed again either.
+// is sent exactly as the handler wrote it.
 //
 // Wrap any http.Handler:
 //
 //	p, err := netjet.New(netjet.Options{})
 //	if err != nil { ... }
-//	http.ListenAndServe(":8080", p.Handler(mux))
+//	http.ListenAndServe("127.0.0.1:8080", p.Handler(mux))
 //
 // or add it to a chain, as with chi's r.Use(netjet.Middleware(netjet.Options{})).
 //
-// With Options.EarlyHints, netjet also learns which render-blocking links (stylesheets,
-// blocking scripts) each route's last two pages shared, and sends them in a 103 Early Hints
-// response before the handler runs, so that the browser fetches while the server is still
-// building the page. A link only one response had, such as a per-user URL, is never hinted.
+// # When the header goes out
+//
+// netjet never holds a page back past its head. It holds the start of an HTML body until it
+// has read the head (up to </head>, or the first element that opens the body), or
+// Options.MaxBufferBytes of it, or the handler flushes, whichever comes first; the header
+// then goes out and the rest of the body streams, write by write. A write larger than the
+// buffer is read where it is, with no copy and no wait. Pages whose ETag was seen before get
+// their links from a cache and are not read at all.
+//
+// What the head cannot show (the hero image in the body, a script at its end) comes from what
+// the page's route has taught: the links of its recent complete responses. A page is read to
+// its end, as it passes, while its route is learning, and one time in sixteen after that.
+//
+// # What it learns, and who it tells
+//
+// Whatever netjet learns from one client's requests and responses never steers what another
+// client is told. A learned link reaches a client only when the latest responses of the route
+// to three distinct clients all had it (four for a link to another origin), or when it was in
+// that caller's own last two responses. A client is an address as Request.RemoteAddr has it (an
+// IPv4 address, or an IPv6 /64); a caller is a client with its cookies and credentials. Behind
+// a proxy, set RemoteAddr from the proxy's header with middleware you trust, or every visitor
+// counts as one client. The page cache keys a response as an HTTP cache does: host, path and
+// query, ETag, TLS, the headers its Vary names, and the caller for private responses.
+//
+// With Options.EarlyHints, netjet also sends what a route taught about the links that block
+// the first render (stylesheets, blocking scripts, preconnects) in a 103 Early Hints response
+// before the handler runs, so that the browser fetches while the server is still building the
+// page: to GET navigations over HTTP/2 and HTTP/3, through ResponseWriters known to pass a 1xx
+// on as informational.
 //
 // # What it reads, and what it leaves alone
 //
-// Only GET and HEAD responses with an HTML Content-Type (or none, when the body sniffs as
-// HTML the way net/http sniffs it) and a status that renders a page (2xx but 204 and 206,
-// 4xx, 5xx) are read. Everything else passes straight through, unbuffered. A partial
-// response (Content-Range) is not read either. A body already compressed with gzip or
-// deflate is read through a decoded copy, at most MaxBufferBytes of it, and sent as it was;
-// other encodings pass through. Placing netjet inside compression middleware saves it the
-// decoding.
-//
-// While it looks for links, netjet holds the body back, up to Options.MaxBufferBytes. When
-// the handler flushes, or the body outgrows that buffer, the header goes out with the links
-// found so far and the rest of the body streams. A page that has to be parsed anyway (an
-// ETag not seen before, or the cache off) is read as it arrives, and streams as soon as no
-// later element can change its links.
+// Only GET and HEAD responses with an HTML Content-Type (or none, when the body sniffs as HTML
+// the way net/http sniffs it) and a status that renders a page (2xx but 204 and 206, 4xx, 5xx)
+// are read; a HEAD gets the links its GET would, from the cache or the route. Everything else
+// passes straight through, unbuffered. A partial response (Content-Range) is not read either. A
+// body already compressed with gzip or deflate is read through a decoded copy of its start and
+// sent as it was; other encodings pass through. Placing netjet inside compression middleware
+// saves it the decoding.
 package netjet
