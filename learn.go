@@ -168,8 +168,11 @@ func (st *routeState) links(v visit) []Link {
 		return nil
 	}
 	own := st.own(v)
-	if len(own) == 0 {
+	switch {
+	case len(own) == 0:
 		return st.shared
+	case len(st.shared) == 0:
+		return own
 	}
 	out := slices.Clip(st.shared)
 	for _, l := range own {
@@ -221,8 +224,8 @@ func (l *learner) record(v visit, links []Link, hintBytes int) {
 	}
 	prev, _ := l.routes.Peek(v.route)
 	if prev != nil && len(prev.entries) > 0 {
-		if e := &prev.entries[0]; e.client == v.client && e.caller == v.caller && slices.Equal(e.last, links) &&
-			slices.Equal(e.stable, links) {
+		if e := &prev.entries[0]; e.client == v.client && e.caller == v.caller && sameLinks(e.last, links) &&
+			sameLinks(e.stable, links) {
 			l.routes.Get(v.route) // nothing new: only mark the route as recently used
 			return
 		}
@@ -289,6 +292,15 @@ func isSameOrigin(url string) bool {
 		}
 	}
 	return true
+}
+
+// sameLinks reports whether a and b hold the same links: at once when they are the same slice,
+// as the links of one cached page version are each time.
+func sameLinks(a, b []Link) bool {
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+		return true
+	}
+	return slices.Equal(a, b)
 }
 
 // common returns the links of cur that prev has too, in cur's order; cur itself when prev has

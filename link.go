@@ -71,8 +71,8 @@ func (p *Preloader) fitLinks(pl *pageLinks, used int, existing []string, docURL 
 // word on what the head holds: of the learned links, only those of the body are added.
 // Learned links whose URL the head has are left out.
 func (p *Preloader) merge(head []Link, headRead bool, learned []Link) []Link {
-	if len(learned) == 0 {
-		return head
+	if !slices.ContainsFunc(learned, func(l Link) bool { return (l.inBody || !headRead) && !hasURL(head, l.URL) }) {
+		return head // nothing to add: the usual case once a route has learned a page
 	}
 	c := p.newCollector("", false)
 	for _, l := range head {
@@ -84,6 +84,11 @@ func (p *Preloader) merge(head []Link, headRead bool, learned []Link) []Link {
 		}
 	}
 	return c.links()
+}
+
+// hasURL reports whether links has one to url.
+func hasURL(links []Link, url string) bool {
+	return slices.ContainsFunc(links, func(l Link) bool { return l.URL == url })
 }
 
 // addLinks appends the page's links to the Link header h already has, leaving out URLs it
