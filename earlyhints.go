@@ -36,8 +36,9 @@ func (p *Preloader) sendEarlyHints(rw http.ResponseWriter, r *http.Request, v vi
 	value := ""
 	if st != nil {
 		value = st.hint
-		if own := st.own(v); len(own) > 0 {
-			value = renderHints(hintLinks(st.links(v)), p.opts.MaxHeaderBytes)
+		links := st.links(v)
+		if withLate := p.withLate(r, v, links); len(withLate) != len(links) || len(st.own(v)) > 0 {
+			value = renderHints(hintLinks(withLate), p.opts.MaxHeaderBytes)
 		}
 	}
 	if value == "" {
@@ -116,6 +117,7 @@ func hintLinks(links []Link) []Link {
 		switch {
 		case l.class == classStyle, l.class == classBlockingScript:
 		case l.class == classHint && (l.Rel == "preconnect" || l.Rel == "preload" && (l.As == "style" || l.As == "script")):
+		case l.late && l.As == "font": // the text waits for it, and it is found last
 		default:
 			continue
 		}
@@ -127,7 +129,7 @@ func hintLinks(links []Link) []Link {
 		}
 		out = append(out, Link{
 			URL: l.URL, Rel: l.Rel, As: l.As, CrossOrigin: l.CrossOrigin, Type: l.Type,
-			FetchPriority: l.FetchPriority, Kind: l.Kind, class: l.class,
+			FetchPriority: l.FetchPriority, Kind: l.Kind, class: l.class, late: l.late,
 		})
 	}
 	return out

@@ -161,6 +161,8 @@ type Link struct {
 	// inBody: the element came after the document's head, where a page read up to its head
 	// does not show it.
 	inBody bool
+	// late: no element of the page names it; a stylesheet does (see late.go).
+	late bool
 }
 
 // String returns the link as one Link header value, e.g. `</app.css>; rel=preload; as=style`.

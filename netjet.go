@@ -13,7 +13,8 @@ type Preloader struct {
 	opts    Options
 	attrs   string // Options.Attributes as link parameters: "; nopush"
 	cache   *pageCache
-	learner *learner // nil when Options.Routes is negative
+	learner *learner       // nil when Options.Routes is negative
+	late    *lateResources // likewise
 	// collectLimit is how many links one kind may collect: enough for any result the caps allow.
 	collectLimit int
 	stats        counters
@@ -75,7 +76,7 @@ func New(opts Options) (*Preloader, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Preloader{opts: o, cache: newPageCache(o.CacheSize), learner: newLearner(o), collectLimit: o.MaxLinks}
+	p := &Preloader{opts: o, cache: newPageCache(o.CacheSize), learner: newLearner(o), late: newLateResources(o), collectLimit: o.MaxLinks}
 	for _, a := range o.Attributes {
 		p.attrs += "; " + a
 	}
@@ -111,6 +112,7 @@ func (p *Preloader) Handler(next http.Handler) http.Handler {
 		defer w.release()
 		next.ServeHTTP(w, r)
 		w.finish()
+		p.late.observe(r, v, w.status, rw.Header())
 	})
 }
 

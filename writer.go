@@ -112,14 +112,17 @@ func (w *preloadWriter) begin() bool {
 	w.key = w.p.cache.key(w.req, h, w.status, w.visit)
 	if pl, ok := w.p.cache.get(w.key); ok {
 		w.p.stats.cacheHits.Add(1)
-		w.useLinks(pl)
 		w.learn(pl)
+		if late := w.p.late.links(w.req, w.visit, pl.links); len(late) > 0 {
+			pl = w.p.render(w.p.merge(pl.links, true, late))
+		}
+		w.useLinks(pl)
 		return false
 	}
 	if w.req.Method == http.MethodHead {
 		// No body to read: what the route taught is all there is.
 		if links := w.p.learner.state(w.visit, false).links(w.visit); len(links) > 0 {
-			w.useLinks(w.p.render(w.p.merge(nil, false, links)))
+			w.useLinks(w.p.render(w.p.withLate(w.req, w.visit, w.p.merge(nil, false, links))))
 		}
 		return false
 	}
@@ -265,7 +268,8 @@ func (w *preloadWriter) send(doc []byte, complete bool) error {
 		w.p.stats.parsed.Add(1)
 		head, headRead := w.headLinks(doc)
 		headRead = headRead || complete
-		w.useLinks(w.p.render(w.p.merge(head, headRead, w.p.learner.state(w.visit, false).links(w.visit))))
+		links := w.p.merge(head, headRead, w.p.learner.state(w.visit, false).links(w.visit))
+		w.useLinks(w.p.render(w.p.withLate(w.req, w.visit, links)))
 	}
 	w.rw.WriteHeader(w.status)
 	if later != nil {

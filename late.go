@@ -1,0 +1,188 @@
+package netjet
+
+import (
+	"hash/maphash"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/netjet-go/netjet/internal/urlref"
+)
+
+// What a page's HTML cannot name is what its stylesheets name: the stylesheets they @import,
+// the fonts of their @font-face rules, the images of their backgrounds. A browser finds those
+// one round trip (or more) after the stylesheet, and asks for them with Sec-Fetch-Dest style,
+// font or image and the stylesheet as Referer. netjet learns them from those requests, when
+// they pass through the same Preloader as the pages: only what browsers actually fetched for a
+// stylesheet, never every face a font family declares.
+//
+// What one client's requests taught reaches another client under the rule of learn.go: the
+// requests of three distinct clients for the same resource with the same stylesheet as Referer,
+// or the caller's own earlier request. A resource is always of the site's own origin: it is a
+// request the site served.
+const (
+	maxSheetResources = 8 // late resources remembered per stylesheet
+	maxImportDepth    = 3 // @import levels followed
+)
+
+// lateResources remembers, per stylesheet, the resources browsers fetched because of it. A nil
+// *lateResources learns nothing.
+type lateResources struct {
+	sheets *lru.TwoQueueCache[uint64, *sheetState]
+	seed   maphash.Seed
+}
+
+// sheetState is what one stylesheet has taught. It is replaced, never changed.
+type sheetState struct {
+	resources []lateResource // the latest first
+}
+
+// lateResource is one resource fetched because of a stylesheet, and who fetched it.
+type lateResource struct {
+	link    Link
+	clients []uint64 // distinct clients, at most sameOriginQuorum
+	callers []uint64 // the latest callers, at most routeWindow
+}
+
+func newLateResources(o Options) *lateResources {
+	if o.Routes < 0 {
+		return nil
+	}
+	sheets, err := lru.New2Q[uint64, *sheetState](max(o.Routes/4, 64))
+	if err != nil {
+		panic(err)
+	}
+	return &lateResources{sheets: sheets, seed: maphash.MakeSeed()}
+}
+
+// key names a stylesheet by the origin it was served from and its path and query.
+func (lr *lateResources) key(overTLS bool, host, pathAndQuery string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(lr.seed)
+	if overTLS {
+		h.WriteString("https ")
+	} else {
+		h.WriteString("http ")
+	}
+	h.WriteString(host)
+	h.WriteByte(0)
+	h.WriteString(pathAndQuery)
+	return h.Sum64()
+}
+
+// observe learns from a request that a browser made because of a stylesheet, once its response
+// is known: a 200 to a GET with Sec-Fetch-Dest style, font or image and, as Referer, a
+// stylesheet of the same origin (a path ending in .css).
+func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.Header) {
+	if lr == nil || r.Method != http.MethodGet || status != http.StatusOK {
+		return
+	}
+	dest := r.Header.Get("Sec-Fetch-Dest")
+	if dest != "style" && dest != "font" && dest != "image" {
+		return
+	}
+	ref, err := url.Parse(r.Header.Get("Referer"))
+	if err != nil || ref.Host != r.Host || !strings.HasSuffix(ref.Path, ".css") ||
+		(ref.Scheme == "https") != (r.TLS != nil) {
+		return
+	}
+	l := Link{URL: r.URL.RequestURI(), Rel: "preload", As: dest, inBody: true, late: true}
+	switch dest {
+	case "style":
+		l.class = classStyle
+	case "font":
+		// A font is always fetched in CORS mode: a preload without crossorigin would be
+		// fetched again.
+		l.class, l.CrossOrigin = classHint, "anonymous"
+		if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "font/") {
+			l.Type = mt
+		}
+	case "image":
+		l.class = classImage
+	}
+	if len(l.URL) > 512 {
+		return // a path that long is no stylesheet's resource worth hinting
+	}
+	key := lr.key(r.TLS != nil, r.Host, ref.RequestURI())
+	prev, _ := lr.sheets.Peek(key)
+	st := &sheetState{}
+	found := false
+	if prev != nil {
+		for _, res := range prev.resources {
+			if res.link != l {
+				st.resources = append(st.resources, res)
+				continue
+			}
+			found = true
+			if slices.Contains(res.clients, v.client) && slices.Contains(res.callers, v.caller) {
+				lr.sheets.Get(key) // nothing new: only mark the stylesheet as recently used
+				return
+			}
+			st.resources = append([]lateResource{res.seenBy(v)}, st.resources...)
+		}
+	}
+	if !found {
+		st.resources = append([]lateResource{lateResource{link: l}.seenBy(v)}, st.resources...)
+	}
+	st.resources = st.resources[:min(len(st.resources), maxSheetResources)]
+	lr.sheets.Add(key, st)
+}
+
+// seenBy returns res with v's client and caller among those who fetched it.
+func (res lateResource) seenBy(v visit) lateResource {
+	if !slices.Contains(res.clients, v.client) && len(res.clients) < sameOriginQuorum {
+		res.clients = append(slices.Clip(res.clients), v.client)
+	}
+	if !slices.Contains(res.callers, v.caller) {
+		res.callers = append([]uint64{v.caller}, res.callers[:min(len(res.callers), routeWindow-1)]...)
+	}
+	return res
+}
+
+// links returns the late resources of the same-origin stylesheets among links that v may be
+// told of, following @imports, without the URLs links has already.
+func (lr *lateResources) links(r *http.Request, v visit, links []Link) []Link {
+	if lr == nil || lr.sheets.Len() == 0 {
+		return nil
+	}
+	var out []Link
+	sheets := links
+	for depth := 0; depth < maxImportDepth && len(sheets) > 0; depth++ {
+		var imports []Link
+		for _, sheet := range sheets {
+			if sheet.As != "style" || !isSameOrigin(sheet.URL) {
+				continue
+			}
+			st, ok := lr.sheets.Get(lr.key(r.TLS != nil, r.Host, urlref.Resolve(r.URL.EscapedPath(), sheet.URL)))
+			if !ok {
+				continue
+			}
+			for _, res := range st.resources {
+				if len(res.clients) < sameOriginQuorum && !slices.Contains(res.callers, v.caller) {
+					continue
+				}
+				if hasURL(links, res.link.URL) || hasURL(out, res.link.URL) {
+					continue
+				}
+				out = append(out, res.link)
+				if res.link.As == "style" {
+					imports = append(imports, res.link)
+				}
+			}
+		}
+		sheets = imports
+	}
+	return out
+}
+
+// withLate returns links with the late resources of its stylesheets that v may be told of.
+func (p *Preloader) withLate(r *http.Request, v visit, links []Link) []Link {
+	if late := p.late.links(r, v, links); len(late) > 0 {
+		return p.merge(links, true, late)
+	}
+	return links
+}

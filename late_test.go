@@ -1,0 +1,165 @@
+package netjet_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netjet-go/netjet"
+)
+
+// lateSite is a page whose stylesheet @imports another, names a web font and, through the
+// import, a background hero: none of which the page's HTML names.
+var lateSite = map[string]struct{ contentType, body string }{
+	"/":                  {"text/html", `<!doctype html><html><head><link rel="stylesheet" href="/static/site.css"></head><body><h1 class="hero">Hi</h1></body></html>`},
+	"/static/site.css":   {"text/css", `@import url("/static/theme.css"); @font-face { font-family: F; src: url(/static/f.woff2) format("woff2"); }`},
+	"/static/theme.css":  {"text/css", `.hero { background: url(/static/hero.jpg); }`},
+	"/static/f.woff2":    {"font/woff2", "wOF2"},
+	"/static/hero.jpg":   {"image/jpeg", "\xff\xd8\xff"},
+	"/static/unused.jpg": {"image/jpeg", "\xff\xd8\xff"},
+}
+
+const (
+	lateImport = `</static/theme.css>; rel=preload; as=style`
+	lateFont   = `</static/f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin`
+	lateHero   = `</static/hero.jpg>; rel=preload; as=image`
+	lateSheet  = `</static/site.css>; rel=preload; as=style`
+)
+
+// lateServer serves lateSite through one Preloader, behind a stand-in for a proxy's
+// real-IP middleware: the X-Client header of a test request becomes its RemoteAddr, so that
+// one test can be several clients.
+func lateServer(t *testing.T, opts netjet.Options) *httptest.Server {
+	return startLateServer(t, opts, false)
+}
+
+// startLateServer is lateServer, over HTTP/2 with TLS when http2 is set.
+func startLateServer(t *testing.T, opts netjet.Options, http2 bool) *httptest.Server {
+	p := mustPreloader(t, opts)
+	site := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := lateSite[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", f.contentType)
+		io.WriteString(w, f.body)
+	}))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c := r.Header.Get("X-Client"); c != "" {
+			r.RemoteAddr = c + ":1234"
+		}
+		site.ServeHTTP(w, r)
+	}))
+	if http2 {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// fetchAs sends a GET for path from client (an IP address) with the given headers, and returns
+// the response's Link header.
+func fetchAs(t *testing.T, srv *httptest.Server, client, path string, header ...string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Client", client)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, path)
+	return strings.Join(resp.Header.Values("Link"), ", ")
+}
+
+// loadLikeABrowser loads the page and what a browser fetches for it, in order: the stylesheet,
+// then what the stylesheet names (with the stylesheet as Referer), then the import's image.
+// It returns the page's Link header.
+func loadLikeABrowser(t *testing.T, srv *httptest.Server, client string) string {
+	t.Helper()
+	link := fetchAs(t, srv, client, "/", "Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate")
+	fetchAs(t, srv, client, "/static/site.css", "Sec-Fetch-Dest", "style", "Referer", srv.URL+"/")
+	fetchAs(t, srv, client, "/static/theme.css", "Sec-Fetch-Dest", "style", "Referer", srv.URL+"/static/site.css")
+	fetchAs(t, srv, client, "/static/f.woff2", "Sec-Fetch-Dest", "font", "Referer", srv.URL+"/static/site.css")
+	fetchAs(t, srv, client, "/static/hero.jpg", "Sec-Fetch-Dest", "image", "Referer", srv.URL+"/static/theme.css")
+	return link
+}
+
+func TestLateResourcesLearnedFromWhatBrowsersFetch(t *testing.T) {
+	srv := lateServer(t, netjet.Options{})
+	assert.Equal(t, lateSheet, loadLikeABrowser(t, srv, "10.0.0.1"), "the first load: only what the HTML names")
+	want := lateSheet + ", " + lateImport + ", " + lateFont + ", " + lateHero
+	assert.Equal(t, want, loadLikeABrowser(t, srv, "10.0.0.1"), "the same client's next load: the import, the font, the hero")
+
+	// Another client is told only once three distinct clients fetched them.
+	assert.Equal(t, lateSheet, fetchAs(t, srv, "10.0.0.2", "/"), "one client's fetches reach no other client")
+	loadLikeABrowser(t, srv, "10.0.0.2")
+	assert.Equal(t, lateSheet, fetchAs(t, srv, "10.0.0.4", "/"), "two clients are not enough")
+	loadLikeABrowser(t, srv, "10.0.0.3")
+	assert.Equal(t, want, fetchAs(t, srv, "10.0.0.4", "/"), "three distinct clients fetched them")
+}
+
+func TestLateResourcesOnlyFromWhatStylesheetsAsked(t *testing.T) {
+	srv := lateServer(t, netjet.Options{})
+	const client = "10.0.0.1"
+	for range 2 {
+		fetchAs(t, srv, client, "/")
+		// An image the page asked for, not a stylesheet: the HTML already names what it needs.
+		fetchAs(t, srv, client, "/static/unused.jpg", "Sec-Fetch-Dest", "image", "Referer", srv.URL+"/")
+		// Another origin's stylesheet as Referer, or one over another scheme.
+		fetchAs(t, srv, client, "/static/unused.jpg", "Sec-Fetch-Dest", "image", "Referer", "http://evil.example/static/site.css")
+		fetchAs(t, srv, client, "/static/unused.jpg", "Sec-Fetch-Dest", "image", "Referer", "https://"+strings.TrimPrefix(srv.URL, "http://")+"/static/site.css")
+		// No Sec-Fetch-Dest: not a browser's fetch for a stylesheet.
+		fetchAs(t, srv, client, "/static/unused.jpg", "Referer", srv.URL+"/static/site.css")
+		// A fetch that failed.
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/static/missing.jpg", nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Client", client)
+		req.Header.Set("Sec-Fetch-Dest", "image")
+		req.Header.Set("Referer", srv.URL+"/static/site.css")
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	assert.Equal(t, lateSheet, fetchAs(t, srv, client, "/"))
+}
+
+func TestLateResourcesInEarlyHints(t *testing.T) {
+	srv := startLateServer(t, netjet.Options{EarlyHints: true}, true)
+	const client = "10.0.0.1"
+	for range 3 {
+		loadLikeABrowser(t, srv, client)
+	}
+	var hints []string
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			hints = append(hints, h.Get("Link"))
+			return nil
+		},
+	}), http.MethodGet, srv.URL+"/", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Client", client)
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 2, resp.ProtoMajor)
+	// The import and the font help the first render; the hero goes in the final response only.
+	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont}, hints)
+	assert.Equal(t, lateSheet+", "+lateImport+", "+lateFont+", "+lateHero, resp.Header.Get("Link"))
+}
