@@ -1,8 +1,8 @@
 // Command speedtest measures, in a real browser on a slow network, whether netjet makes
 // pages faster.
 //
-//	go run ./examples/speedtest                  # from the repository root
-//	go run ./examples/speedtest -pages 1 -runs 3 # the demo page only, fewer runs
+//	go run ./bench/speedtest                  # from the repository root
+//	go run ./bench/speedtest -pages 1 -runs 3 # the demo page only, fewer runs
 //
 // It serves the demo's home page and pages of ../shared/corpus/pages (when that folder is
 // there) over HTTP/2 with TLS on loopback. Every page takes -think to build, as a page that
@@ -36,20 +36,12 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,6 +54,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+
+	"github.com/netjet-go/netjet/internal/selfsigned"
 )
 
 type config struct {
@@ -144,10 +138,13 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cert, spki, err := selfSignedCert()
+	// The variants' hosts and 127.0.0.1, but no third-party host: the browser then does not
+	// pool third-party requests into the site's connections, as it would not on the web.
+	cert, err := selfsigned.New("netjet speedtest", "*.speedtest.test", "127.0.0.1")
 	if err != nil {
 		return err
 	}
+	spki := selfsigned.SPKIHash(cert.Leaf)
 	handler := s.handler(variants)
 	teachEarlyHints(handler, pages, variants)
 
@@ -457,41 +454,4 @@ func browserVersion(l *lane) string {
 		return "Chromium"
 	}
 	return v
-}
-
-// selfSignedCert makes a certificate for the variants' hosts and 127.0.0.1, and returns it
-// with the base64 SHA-256 of its public key, which Chromium's
-// --ignore-certificate-errors-spki-list takes. Third-party hosts are not in it: the browser
-// then does not pool their requests into the site's connections, as it would not on the web.
-func selfSignedCert() (tls.Certificate, string, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	now := time.Now()
-	template := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "netjet speedtest"},
-		DNSNames:     []string{"*.speedtest.test"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
-		base64.StdEncoding.EncodeToString(spki[:]), nil
 }

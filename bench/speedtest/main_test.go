@@ -32,7 +32,7 @@ func TestRunPrintsTheTableAndTheSummary(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, config{
 		pages: 1, runs: 1, think: 50 * time.Millisecond, rtt: 40 * time.Millisecond, down: 8, up: 4,
-		corpusDir: corpusDir, demoDir: "../demo", chromium: chromium, parallel: 1,
+		corpusDir: corpusDir, demoDir: "../../examples/demo", chromium: chromium, parallel: 1,
 		variants: "none,links,early-hints", network: "link",
 	}, &out))
 
@@ -87,7 +87,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 }
 
 func TestLoadPagesPicksCorpusPagesLikeTheDemo(t *testing.T) {
-	pages, err := loadPages("../demo", corpusDir, 6)
+	pages, err := loadPages("../../examples/demo", corpusDir, 6)
 	require.NoError(t, err)
 	if len(pages) == 1 {
 		t.Skip("no corpus at " + corpusDir)
@@ -106,14 +106,14 @@ func TestLoadPagesPicksCorpusPagesLikeTheDemo(t *testing.T) {
 }
 
 func TestLoadPagesWithoutCorpusIsTheDemoAlone(t *testing.T) {
-	pages, err := loadPages("../demo", t.TempDir(), 6)
+	pages, err := loadPages("../../examples/demo", t.TempDir(), 6)
 	require.NoError(t, err)
 	require.Len(t, pages, 1)
 	assert.Equal(t, "demo", pages[0].name)
 }
 
 func TestGrownBodiesHaveTheirSizeAndStayValid(t *testing.T) {
-	s, err := newSite(nil, "../demo", 0)
+	s, err := newSite(nil, "../../examples/demo", 0)
 	require.NoError(t, err)
 	for dest, body := range s.bodies {
 		assert.Len(t, body, assetSizes[dest], dest)
@@ -122,7 +122,7 @@ func TestGrownBodiesHaveTheirSizeAndStayValid(t *testing.T) {
 		assert.Len(t, body, assetSizes[destinationOf(name)], name)
 	}
 
-	original, err := os.ReadFile("../demo/static/hero.png")
+	original, err := os.ReadFile("../../examples/demo/static/hero.png")
 	require.NoError(t, err)
 	want, err := png.Decode(bytes.NewReader(original))
 	require.NoError(t, err)
