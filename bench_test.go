@@ -101,7 +101,7 @@ func BenchmarkMiddleware(b *testing.B) {
 // BenchmarkLoopbackRatio serves iab-1.html over loopback from a bare server and from netjet
 // servers, to one keep-alive client, interleaving batches of requests so that both see the
 // same machine at the same moment, and reports netjet's throughput as a fraction of the bare
-// server's (1.0 means free). cmd/loadtest does the same with wrk and many connections.
+// server's (1.0 means free). bench/loadtest does the same with wrk and many connections.
 func BenchmarkLoopbackRatio(b *testing.B) {
 	page := readCorpusPage(b, "iab-1.html")
 	variants := benchVariants(b, page)

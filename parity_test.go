@@ -115,7 +115,7 @@ func TestParityWithNetjet14(t *testing.T) {
 		// netjet sent rel=preload; as=script, which a module fetch does not match: the browser
 		// downloaded the file twice. modulepreload matches it; crossorigin=anonymous is carried
 		// as a bare crossorigin. A module runs after parsing: its preload waits at low priority
-		// instead of competing with the render-blocking files (measured by examples/speedtest).
+		// instead of competing with the render-blocking files (measured by bench/speedtest).
 		{"scripts: a module is a modulepreload", scripts, []parityRequest{page200("/blog/module-script",
 			"</lib/app.mjs>; rel=modulepreload; crossorigin; fetchpriority=low")}},
 		{"scripts: two, in document order", scripts, []parityRequest{page200("/blog/two-scripts",

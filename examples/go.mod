@@ -10,13 +10,13 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/netjet-go/netjet v0.0.0
 	github.com/stretchr/testify v1.12.1
-	golang.org/x/net v0.62.0
 )
 
 require (
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )
 
 replace github.com/netjet-go/netjet => ../

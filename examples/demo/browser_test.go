@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -19,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/netjet-go/netjet/internal/selfsigned"
 )
 
 // The browser tests load the demo in headless Chromium over HTTP/2 and check, from the
@@ -97,7 +97,7 @@ type testBrowser struct {
 func newTestBrowser(t *testing.T, cfg config) *testBrowser {
 	t.Helper()
 	chromium := findChromium(t)
-	cert, leaf, err := selfSignedCert()
+	cert, err := selfsigned.New("netjet demo", "127.0.0.1")
 	require.NoError(t, err)
 	served := &servedLog{}
 	served.reset()
@@ -109,7 +109,6 @@ func newTestBrowser(t *testing.T, cfg config) *testBrowser {
 
 	// Early Hints need a certificate the browser trusts, which --ignore-certificate-errors
 	// does not give: trust this one by its public key instead.
-	spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
@@ -121,7 +120,7 @@ func newTestBrowser(t *testing.T, cfg config) *testBrowser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])),
+		chromedp.Flag("ignore-certificate-errors-spki-list", selfsigned.SPKIHash(cert.Leaf)),
 	)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)

@@ -12,10 +12,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +29,7 @@ import (
 	"time"
 
 	"github.com/netjet-go/netjet"
+	"github.com/netjet-go/netjet/internal/selfsigned"
 )
 
 type config struct {
@@ -72,11 +71,13 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	var leaf *x509.Certificate
 	if cfg.tls {
 		var cert tls.Certificate
-		cert, leaf, err = selfSignedCert()
+		// localhost, 127.0.0.1 and ::1: whichever the demo is opened by.
+		cert, err = selfsigned.New("netjet demo", "localhost", "127.0.0.1", "::1")
 		if err != nil {
 			ln.Close()
 			return err
 		}
+		leaf = cert.Leaf
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 		roots := x509.NewCertPool()
 		roots.AddCert(leaf)
@@ -95,10 +96,9 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if leaf != nil {
 		// Clicking through the browser's warning is not enough: Chrome neither caches nor
 		// takes Early Hints from a site whose certificate it does not trust.
-		spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
 		fmt.Fprintf(out, "to trust this self-signed certificate, start Chrome with:\n"+
 			"  chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors-spki-list=%s %s\n",
-			base64.StdEncoding.EncodeToString(spki[:]), home)
+			selfsigned.SPKIHash(leaf), home)
 	}
 	if err := showLinks(ctx, client, home, out); err != nil {
 		srv.Close()

@@ -4,7 +4,7 @@
 // first byte, with each variant's ratio to the bare server.
 //
 //	apt-get install wrk   # Debian's package
-//	go run ./cmd/loadtest -page ../shared/corpus/pages/iab-1.html
+//	go run ./bench/loadtest -page ../shared/corpus/pages/iab-1.html
 //
 // The servers and wrk share the machine, as they would share a real host; ratios measured in
 // one run are what to compare, not absolute figures.

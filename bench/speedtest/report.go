@@ -93,11 +93,19 @@ func writeTable(w io.Writer, r results, pages []*page, variants []variant) error
 	return tw.Flush()
 }
 
-// summaryLine is the last line speedtest prints: how the demo page did with Early Hints,
-// against no netjet.
-func summaryLine(r results) string {
-	none, hints := summarize(r["demo"]["none"]), summarize(r["demo"]["early-hints"])
-	return strings.Join([]string{"summary: demo early-hints",
-		"FCP " + ratio(hints.fcp.median, none.fcp.median),
-		"LCP " + ratio(hints.lcp.median, none.lcp.median)}, " ")
+// summaryLines are the lines speedtest ends with, one per page and variant, such as
+// "summary: demo early-hints FCP x0.87 LCP x0.87": how the variant's medians compare with
+// the same page's without netjet, in a form scripts can read.
+func summaryLines(r results, pages []*page, variants []variant) []string {
+	var lines []string
+	for _, p := range pages {
+		none := summarize(r[p.name]["none"])
+		for _, v := range variants {
+			s := summarize(r[p.name][v.name])
+			lines = append(lines, strings.Join([]string{"summary:", p.name, v.name,
+				"FCP", ratio(s.fcp.median, none.fcp.median),
+				"LCP", ratio(s.lcp.median, none.lcp.median)}, " "))
+		}
+	}
+	return lines
 }

@@ -124,8 +124,9 @@ const loadTimeout = 90 * time.Second
 
 // load opens url in a new browser context, which has an empty HTTP cache and no connections
 // yet, and returns what the page measured. With throttle set, DevTools emulates that
-// network for the page. settle runs after the measurement, before the tab closes: it waits
-// for what the page still fetches.
+// network for the page. settle waits for what the page still fetches after its load event;
+// the figures are read after it, because the largest paint can come later still: an image
+// that only a stylesheet names may not hold up the load event.
 func (b *browser) load(url string, throttle *network.Conditions, settle func()) (figures, error) {
 	tabCtx, cancelTab := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	defer func() {
@@ -154,11 +155,11 @@ func (b *browser) load(url string, throttle *network.Conditions, settle func()) 
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		return figures{}, fmt.Errorf("loading %s: %w", url, err)
 	}
+	settle()
 	f, err := chromedp.Run(ctx, chromedp.Evaluate[figures](collectFigures, chromedp.EvalAwaitPromise))
 	if err != nil {
 		return figures{}, fmt.Errorf("reading the timings of %s: %w", url, err)
 	}
-	settle()
 	if f.FCP < 0 || f.LCP < 0 {
 		return f, fmt.Errorf("%s: the browser reported no first or largest contentful paint", url)
 	}

@@ -1,14 +1,20 @@
 // Command speedtest measures, in a real browser on a slow network, whether netjet makes
 // pages faster.
 //
-//	go run ./examples/speedtest                  # from the repository root
-//	go run ./examples/speedtest -pages 1 -runs 3 # the demo page only, fewer runs
+//	go run ./bench/speedtest                              # from the repository root
+//	go run ./bench/speedtest -pages 1 -site "" -runs 3    # the demo page only, fewer runs
+//	go run ./bench/speedtest -site bench/sites/late       # a static site's pages only
 //
-// It serves the demo's home page and pages of ../shared/corpus/pages (when that folder is
-// there) over HTTP/2 with TLS on loopback. Every page takes -think to build, as a page that
-// queries a database does; stylesheets, scripts, images and fonts get synthetic bodies of
-// typical sizes (50, 150, 80 and 30 KB) with long-lived cache headers, on whatever host the
-// page names them: Chromium's --host-resolver-rules sends every host name to the one server.
+// It serves two sets of pages over HTTP/2 with TLS on loopback, one set after the other.
+// The first is the demo's home page and pages of ../shared/corpus/pages (when that folder
+// is there): their stylesheets, scripts, images and fonts get synthetic bodies of typical
+// sizes (50, 150, 80 and 30 KB) with long-lived cache headers, on whatever host the page
+// names them (Chromium's --host-resolver-rules sends every host name to the one server).
+// The second is a static site as it is on disk (-site, bench/sites/late by default): each
+// of its .html files is a page, named by its path without .html, and every other file is
+// served with its own body and type, cacheable for a year. Naming -site alone loads that
+// site's pages only. Every page takes -think to build, as a page that queries a database
+// does.
 //
 // Each page is loaded in three variants, interleaved run by run: without netjet ("none"),
 // with netjet's Link headers on the final response ("links"), and with netjet's Early Hints
@@ -29,27 +35,19 @@
 // because Chrome does not show the page what it fetched for an Early Hints response.
 //
 // It prints one table (medians, with the minimum and maximum, and each variant's ratio to
-// "none"), then a line such as
+// "none"), then one line per page and variant such as
 //
 //	summary: demo early-hints FCP x0.71 LCP x0.69
 package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,6 +60,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+
+	"github.com/netjet-go/netjet/internal/selfsigned"
 )
 
 type config struct {
@@ -70,6 +70,7 @@ type config struct {
 	down, up    float64 // Mbit/s
 	corpusDir   string
 	demoDir     string
+	siteDir     string // a static site, or ""
 	chromium    string
 	parallel    int
 	variants    string
@@ -80,7 +81,7 @@ type config struct {
 
 func main() {
 	cfg := config{progress: os.Stderr}
-	flag.IntVar(&cfg.pages, "pages", 6, "pages to load: the demo and up to N-1 corpus pages")
+	flag.IntVar(&cfg.pages, "pages", 2, "pages to load: the demo and up to N-1 corpus pages (0: none; 0 by default when -site is given)")
 	flag.IntVar(&cfg.runs, "runs", 7, "runs per page and variant")
 	flag.DurationVar(&cfg.think, "think", 300*time.Millisecond, "how long each page takes to build")
 	flag.DurationVar(&cfg.rtt, "rtt", 150*time.Millisecond, "round-trip time of the emulated network")
@@ -88,12 +89,18 @@ func main() {
 	flag.Float64Var(&cfg.up, "up", 0.75, "upload bandwidth, Mbit/s")
 	flag.StringVar(&cfg.corpusDir, "corpus", "../shared/corpus/pages", "directory of corpus pages (skipped when absent)")
 	flag.StringVar(&cfg.demoDir, "demo", "examples/demo", "directory of the demo site")
+	flag.StringVar(&cfg.siteDir, "site", "bench/sites/late", `static site whose .html pages to load as well ("": none)`)
 	flag.StringVar(&cfg.chromium, "chromium", "", "Chromium or Chrome to run (default: chromium, chromium-browser or google-chrome on PATH)")
-	flag.IntVar(&cfg.parallel, "parallel", 4, "browsers loading pages at the same time, each on its own emulated network")
+	flag.IntVar(&cfg.parallel, "parallel", 2, "browsers loading pages at the same time, each on its own emulated network")
 	flag.StringVar(&cfg.variants, "variants", strings.Join(defaultVariants, ","), "variants to measure, comma-separated; also: "+extraVariantNames())
 	flag.StringVar(&cfg.network, "network", "link", `network emulation: "link" (at the server's sockets) or "devtools"`)
 	flag.BoolVar(&cfg.trace, "trace", false, "write when the server started and finished each request of each load (with the browser's priority) to stderr")
 	flag.Parse()
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["site"] && !set["pages"] {
+		cfg.pages = 0 // -site DIR measures that site
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -112,7 +119,7 @@ func extraVariantNames() string {
 }
 
 // run measures every page in every variant cfg.runs times, then writes the table and the
-// summary line to out.
+// summary lines to out.
 func run(ctx context.Context, cfg config, out io.Writer) error {
 	started := time.Now()
 	if cfg.progress == nil {
@@ -125,41 +132,29 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if cfg.network != "link" && cfg.network != "devtools" {
 		return fmt.Errorf(`-network must be "link" or "devtools", not %q`, cfg.network)
 	}
-	if cfg.runs < 1 || cfg.pages < 1 || cfg.parallel < 1 {
-		return errors.New("-runs, -pages and -parallel must be at least 1")
+	if cfg.runs < 1 || cfg.pages < 0 || cfg.parallel < 1 {
+		return errors.New("-runs and -parallel must be at least 1, -pages at least 0")
 	}
 	if cfg.chromium == "" {
 		if cfg.chromium, err = findChromium(); err != nil {
 			return err
 		}
 	}
-	pages, err := loadPages(cfg.demoDir, cfg.corpusDir, cfg.pages)
+	sets, err := loadPageSets(cfg)
 	if err != nil {
 		return err
 	}
-	if len(pages) < cfg.pages {
-		fmt.Fprintf(cfg.progress, "speedtest: %d of %d pages (corpus at %s: %d found)\n", len(pages), cfg.pages, cfg.corpusDir, len(pages)-1)
+	var pages []*page
+	for _, set := range sets {
+		pages = append(pages, set.pages...)
 	}
-	s, err := newSite(pages, cfg.demoDir, cfg.think)
+	// The variants' hosts and 127.0.0.1, but no third-party host: the browser then does not
+	// pool third-party requests into the site's connections, as it would not on the web.
+	cert, err := selfsigned.New("netjet speedtest", "*.speedtest.test", "127.0.0.1")
 	if err != nil {
 		return err
 	}
-	cert, spki, err := selfSignedCert()
-	if err != nil {
-		return err
-	}
-	handler := s.handler(variants)
-	teachEarlyHints(handler, pages, variants)
-
-	lanes, err := startLanes(ctx, cfg, handler, cert, spki)
-	defer func() {
-		for _, l := range lanes {
-			l.close()
-		}
-	}()
-	if err != nil {
-		return err
-	}
+	spki := selfsigned.SPKIHash(cert.Leaf)
 
 	var throttle *network.Conditions
 	if cfg.network == "devtools" {
@@ -170,9 +165,15 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		}
 	}
 	cpuBefore, haveCPU := readCPUTimes()
-	res, err := measure(ctx, cfg, lanes, pages, variants, throttle)
-	if err != nil {
-		return err
+	res := results{}
+	var version string
+	lanes := 0
+	for _, set := range sets {
+		// One set at a time, each with its own server and browsers: the sets' paths may
+		// overlap, and a browser starts afresh anyway for every load.
+		if lanes, err = measureSet(ctx, cfg, set, variants, cert, spki, throttle, res, &version); err != nil {
+			return err
+		}
 	}
 	cpu := "use unknown"
 	if cpuAfter, ok := readCPUTimes(); ok && haveCPU {
@@ -180,18 +181,90 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		cpu = fmt.Sprintf("%.0f%% busy", 100*busy)
 		if busy > starvedCPU {
 			fmt.Fprintf(cfg.progress, "speedtest: the CPUs were %.0f%% busy during the loads: the browsers waited for CPU, which adds to every figure; -parallel %d would give them more\n",
-				100*busy, max(1, len(lanes)/2))
+				100*busy, max(1, lanes/2))
 		}
 	}
 
 	fmt.Fprintf(out, "speedtest: %d pages x %d variants x %d runs in %s; think %s, RTT %s, %.2g Mbit/s down, %.2g up (%s emulation); %s on %d CPUs (%s), %d at a time\n",
 		len(pages), len(variants), cfg.runs, time.Since(started).Round(time.Second), cfg.think, cfg.rtt, cfg.down, cfg.up,
-		cfg.network, browserVersion(lanes[0]), runtime.NumCPU(), cpu, len(lanes))
+		cfg.network, version, runtime.NumCPU(), cpu, lanes)
 	if err := writeTable(out, res, pages, variants); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(out, summaryLine(res))
-	return err
+	for _, line := range summaryLines(res, pages, variants) {
+		if _, err := fmt.Fprintln(out, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pageSet is pages and the site that serves them.
+type pageSet struct {
+	site  *site
+	pages []*page
+}
+
+// loadPageSets returns the demo with the corpus pages, as many as cfg.pages says, and the
+// static site's pages when cfg.siteDir names one. Page names must differ, as the table
+// tells the pages apart by name.
+func loadPageSets(cfg config) ([]pageSet, error) {
+	var sets []pageSet
+	if cfg.pages > 0 {
+		pages, err := loadPages(cfg.demoDir, cfg.corpusDir, cfg.pages)
+		if err != nil {
+			return nil, err
+		}
+		if len(pages) < cfg.pages {
+			fmt.Fprintf(cfg.progress, "speedtest: %d of %d pages (corpus at %s: %d found)\n", len(pages), cfg.pages, cfg.corpusDir, len(pages)-1)
+		}
+		s, err := newSite(pages, cfg.demoDir, cfg.think)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, pageSet{s, pages})
+	}
+	if cfg.siteDir != "" {
+		s, pages, err := loadStaticSite(cfg.siteDir, cfg.think)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, pageSet{s, pages})
+	}
+	if len(sets) == 0 {
+		return nil, errors.New("nothing to load: -pages is 0 and -site is empty")
+	}
+	names := map[string]bool{}
+	for _, set := range sets {
+		for _, p := range set.pages {
+			if names[p.name] {
+				return nil, fmt.Errorf("two pages named %q: the table could not tell them apart", p.name)
+			}
+			names[p.name] = true
+		}
+	}
+	return sets, nil
+}
+
+// measureSet measures the pages of one set on browsers of its own and adds their figures to
+// res. It returns how many browsers loaded pages at a time, and sets version to theirs.
+func measureSet(ctx context.Context, cfg config, set pageSet, variants []variant, cert tls.Certificate, spki string,
+	throttle *network.Conditions, res results, version *string) (int, error) {
+	handler := set.site.handler(variants)
+	teachEarlyHints(handler, set.pages, variants)
+	lanes, err := startLanes(ctx, cfg, handler, cert, spki)
+	defer func() {
+		for _, l := range lanes {
+			l.close()
+		}
+	}()
+	if err != nil {
+		return 0, err
+	}
+	if *version == "" {
+		*version = browserVersion(lanes[0])
+	}
+	return len(lanes), measure(ctx, cfg, lanes, set.pages, variants, throttle, res)
 }
 
 // pickVariants returns the variants named in list, which must include none and early-hints.
@@ -401,7 +474,7 @@ func (rl *requestLog) waitQuiet(limit time.Duration) {
 // to measure. The variants of one run of a page load one after another on the same lane, in
 // an order that turns from run to run, so that what changes over time (the machine, the
 // other lane) weighs on each variant alike.
-func measure(ctx context.Context, cfg config, lanes []*lane, pages []*page, variants []variant, throttle *network.Conditions) (results, error) {
+func measure(ctx context.Context, cfg config, lanes []*lane, pages []*page, variants []variant, throttle *network.Conditions, res results) error {
 	type job struct{ page, run int }
 	jobs := make(chan job)
 	go func() {
@@ -416,7 +489,6 @@ func measure(ctx context.Context, cfg config, lanes []*lane, pages []*page, vari
 			}
 		}
 	}()
-	res := results{}
 	var mu sync.Mutex
 	errs := make([]error, len(lanes))
 	var wg sync.WaitGroup
@@ -445,9 +517,9 @@ func measure(ctx context.Context, cfg config, lanes []*lane, pages []*page, vari
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return err
 	}
-	return res, ctx.Err()
+	return ctx.Err()
 }
 
 // browserVersion is the product name and version of the lane's browser.
@@ -457,41 +529,4 @@ func browserVersion(l *lane) string {
 		return "Chromium"
 	}
 	return v
-}
-
-// selfSignedCert makes a certificate for the variants' hosts and 127.0.0.1, and returns it
-// with the base64 SHA-256 of its public key, which Chromium's
-// --ignore-certificate-errors-spki-list takes. Third-party hosts are not in it: the browser
-// then does not pool their requests into the site's connections, as it would not on the web.
-func selfSignedCert() (tls.Certificate, string, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	now := time.Now()
-	template := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "netjet speedtest"},
-		DNSNames:     []string{"*.speedtest.test"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
-		base64.StdEncoding.EncodeToString(spki[:]), nil
 }

@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
+	"io/fs"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -151,13 +153,64 @@ var allVariants = []variant{
 // one server and one browser can hold them apart.
 func (v variant) host() string { return v.name + ".speedtest.test" }
 
-// site serves the pages after their think time, and synthetic bodies for everything else,
-// on any host.
+// site serves the pages after their think time, and everything else at once, on any host:
+// a static site's own files as they are on disk, or synthetic bodies.
 type site struct {
 	pages  map[string]*page  // by path
 	assets map[string][]byte // the demo's own assets by path, grown to their synthetic size
 	bodies map[string][]byte // synthetic bodies by destination
+	files  map[string]*file  // a static site's other files, by path
 	think  time.Duration
+}
+
+// file is one file of a static site, held in memory so that the disk does not weigh on a load.
+type file struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// loadStaticSite reads the static site in dir: each .html file is a page, named by its path
+// without .html ("index", "blog/post"); every other file is served as it is.
+func loadStaticSite(dir string, think time.Duration) (*site, []*page, error) {
+	s := &site{pages: map[string]*page{}, files: map[string]*file{}, think: think}
+	var pages []*page
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if path.Ext(rel) == ".html" {
+			pg := newPage(strings.TrimSuffix(rel, ".html"), "/"+rel, body)
+			s.pages[pg.path] = pg
+			pages = append(pages, pg)
+			return nil
+		}
+		ct := webTypes[strings.ToLower(path.Ext(rel))]
+		if ct == "" {
+			ct = mime.TypeByExtension(path.Ext(rel))
+		}
+		if ct == "" {
+			ct = http.DetectContentType(body)
+		}
+		s.files["/"+rel] = &file{body: body, contentType: ct, etag: fmt.Sprintf(`"%x"`, sha256.Sum256(body))}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("the site at %s: %w", dir, err)
+	}
+	if len(pages) == 0 {
+		return nil, nil, fmt.Errorf("the site at %s has no .html page", dir)
+	}
+	return s, pages, nil
 }
 
 // newSite builds the site. The demo's assets keep their content, grown to the synthetic size
@@ -242,6 +295,10 @@ func (s *site) handler(variants []variant) http.Handler {
 func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.pages[r.URL.Path]
 	if !ok {
+		if f, ok := s.files[r.URL.Path]; ok {
+			f.serve(w, r)
+			return
+		}
 		s.serveAsset(w, r)
 		return
 	}
@@ -276,6 +333,39 @@ func (s *site) serveAsset(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Timing-Allow-Origin", "*")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// webTypes are the Content-Types of the files a web page loads. The mime package's own
+// table lacks some (fonts among them) and the system's, which it adds, differs from machine
+// to machine.
+var webTypes = map[string]string{
+	".css":   "text/css; charset=utf-8",
+	".js":    "text/javascript; charset=utf-8",
+	".mjs":   "text/javascript; charset=utf-8",
+	".json":  "application/json",
+	".woff2": "font/woff2",
+	".woff":  "font/woff",
+	".ttf":   "font/ttf",
+	".otf":   "font/otf",
+	".png":   "image/png",
+	".jpg":   "image/jpeg",
+	".jpeg":  "image/jpeg",
+	".gif":   "image/gif",
+	".webp":  "image/webp",
+	".avif":  "image/avif",
+	".svg":   "image/svg+xml",
+	".ico":   "image/x-icon",
+	".txt":   "text/plain; charset=utf-8",
+	".md":    "text/markdown; charset=utf-8",
+}
+
+// serve answers with the file as it is, cacheable for a year, as a site's versioned assets are.
+func (f *file) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("Cache-Control", "public, max-age=31536000")
+	h.Set("ETag", f.etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
 }
 
 var contentTypes = map[string]string{
