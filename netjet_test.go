@@ -1225,3 +1225,14 @@ func randomText(t *testing.T, n int) string {
 	require.NoError(t, err)
 	return hex.EncodeToString(b)
 }
+
+// TestLinksNameAURLSpelledTwoWaysOnce: two spellings of one URL within a page ("app.css" and
+// "/blog/app.css" in /blog/post) go out once.
+func TestLinksNameAURLSpelledTwoWaysOnce(t *testing.T) {
+	links := mustPreloader(t, netjet.Options{}).Links([]byte(`<link rel=stylesheet href=app.css><link rel=stylesheet href=/blog/app.css>`), "/blog/post")
+	var urls []string
+	for _, l := range links {
+		urls = append(urls, l.URL)
+	}
+	assert.Equal(t, []string{"app.css"}, urls, "one stylesheet, spelled twice")
+}

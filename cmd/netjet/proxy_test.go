@@ -838,3 +838,17 @@ func TestProxyEarlyHintsForSessionApps(t *testing.T) {
 	assert.Contains(t, proxy.stderr.String(), `msg="netjet: no 103 Early Hints"`)
 	assert.Contains(t, proxy.stderr.String(), "the route has taught nothing to hint yet")
 }
+
+// PHP pages often set a Link of their own. A page at / whose handler sent </style.css> and
+// whose markup says href="style.css" names one stylesheet: it must go out once, or its bytes
+// count twice against MaxHeaderBytes.
+func TestProxyDoesNotRepeatAURLSpelledAnotherWay(t *testing.T) {
+	origin := htmlOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<!doctype html><link rel="stylesheet" href="style.css">`)
+	})
+	proxy := startProxy(t, "-upstream", origin)
+	res, _ := get(t, rawClient(t, nil), proxy.url("/"))
+	assert.Equal(t, []string{"</style.css>; rel=preload; as=style"}, res.Header["Link"])
+}
