@@ -6,9 +6,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -215,4 +218,84 @@ func TestSlowPageHeaderArrivesWhileTheHandlerWrites(t *testing.T) {
 			})
 		}
 	}
+}
+
+// progressivePage writes slowHead, then 20 parts of its body 25 ms apart, without a
+// flush, as a handler does that writes while its data arrives. etag says which ETag to send:
+// none, a fixed one, or a new one each time.
+func progressivePage(etag string) http.HandlerFunc {
+	var n atomic.Int64
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch etag {
+		case "fixed":
+			w.Header().Set("ETag", `"v1"`)
+		case "new":
+			w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, n.Add(1)))
+		}
+		io.WriteString(w, slowHead)
+		for i := range 20 {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(25 * time.Millisecond):
+			}
+			fmt.Fprintf(w, `<p>part %d`+strings.Repeat(" text", 2000)+`</p><img src="/img/%d.png">`, i, i)
+		}
+		io.WriteString(w, `</body></html>`)
+	}
+}
+
+// BenchmarkFirstByte measures the time to the response headers of a progressively written page
+// (progressivePage) from a bare server and through netjet, one after the other in each
+// iteration, and reports both and their difference: netjet must not hold the page back past
+// its head. Run it with -benchtime 20x: each request's body takes half a second, which is
+// cut short once the headers are in.
+func BenchmarkFirstByte(b *testing.B) {
+	for _, etag := range []string{"none", "fixed", "new"} {
+		b.Run("etag-"+etag, func(b *testing.B) {
+			p, err := netjet.New(netjet.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			bare := httptest.NewServer(progressivePage(etag))
+			defer bare.Close()
+			withNetjet := httptest.NewServer(p.Handler(progressivePage(etag)))
+			defer withNetjet.Close()
+			firstByte := func(url string) time.Duration {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel() // the rest of the body is not waited for
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				d := time.Since(start)
+				resp.Body.Close()
+				return d
+			}
+			var bareTimes, netjetTimes []time.Duration
+			for b.Loop() {
+				bareTimes = append(bareTimes, firstByte(bare.URL+"/page"))
+				netjetTimes = append(netjetTimes, firstByte(withNetjet.URL+"/page"))
+			}
+			bareMedian, netjetMedian := median(bareTimes), median(netjetTimes)
+			b.ReportMetric(float64(bareMedian.Microseconds())/1000, "bare-ms")
+			b.ReportMetric(float64(netjetMedian.Microseconds())/1000, "netjet-ms")
+			b.ReportMetric(float64((netjetMedian-bareMedian).Microseconds())/1000, "diff-ms")
+		})
+	}
+}
+
+// median returns the median of ds, which it sorts.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
