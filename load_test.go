@@ -183,22 +183,6 @@ func (site *loadSite) handler() http.Handler {
 	})
 }
 
-// recoverPanics answers 500 for a panic, as router middleware does, and lets
-// http.ErrAbortHandler through so that net/http aborts the response.
-func recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				http.Error(w, "recovered", http.StatusInternalServerError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
 // heapSampler records the largest HeapInuse seen while it runs.
 type heapSampler struct {
 	stop chan struct{}
@@ -379,7 +363,7 @@ func TestLoadManyClientsOneMiddleware(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	baselineHeap := retainedHeap()
 
-	h := recoverPanics(mustPreloader(t, netjet.Options{CacheSize: 8, MaxBufferBytes: loadMaxBuffer}).Handler(site.handler()))
+	h := recoverer(mustPreloader(t, netjet.Options{CacheSize: 8, MaxBufferBytes: loadMaxBuffer}).Handler(site.handler()))
 	var logs lockedBuffer
 	h1 := httptest.NewUnstartedServer(h)
 	h1.Config.ErrorLog = log.New(&logs, "http/1.1: ", 0)
