@@ -1,0 +1,303 @@
+package netjet_test
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netjet-go/netjet"
+)
+
+// A client, to netjet, is an address: these tests dial from distinct loopback addresses
+// (127.0.0.0/8 is all the local machine's), so that each address is a client as a browser on
+// another machine would be.
+
+// site serves the pages of the learning tests behind netjet with Early Hints (over HTTP/1.1
+// too), and records the client addresses its handler saw.
+//
+//   - /p: a stylesheet, and one more named by ?theme= as it was sent (a reflected parameter),
+//     then, in a second write, a body with a hero image and a cross-origin script, so that
+//     the header goes out before the body is written.
+//   - /u: a stylesheet of its user, named by the "user" cookie: a per-user URL.
+type site struct {
+	*httptest.Server
+	mu      sync.Mutex
+	seen    map[string]bool
+	clients map[string]*http.Client
+}
+
+func newSite(t *testing.T, opts netjet.Options, http2 bool) *site {
+	t.Helper()
+	s := &site{seen: map[string]bool{}, clients: map[string]*http.Client{}}
+	opts.EarlyHints, opts.EarlyHintsHTTP1 = true, true
+	h := mustPreloader(t, opts).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		s.mu.Lock()
+		s.seen[host] = true
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		head := `<!doctype html><html><head><link rel=stylesheet href=/site.css>`
+		switch r.URL.Path {
+		case "/p":
+			if theme := r.URL.Query().Get("theme"); theme != "" {
+				head += `<link rel=stylesheet href="` + html.EscapeString(theme) + `">`
+			}
+		case "/u":
+			if c, err := r.Cookie("user"); err == nil {
+				head += `<link rel=stylesheet href="/u/` + html.EscapeString(c.Value) + `/theme.css">`
+			}
+		case "/x":
+			head += `<link rel=stylesheet href=https://cdn.example/x.css>`
+		}
+		_, _ = io.WriteString(w, head+`</head>`)
+		_, _ = io.WriteString(w, `<body><img src=/hero.jpg></body></html>`)
+	}))
+	s.Server = httptest.NewUnstartedServer(h)
+	if http2 {
+		s.EnableHTTP2 = true
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// clientAt returns a client of the site whose connections come from the loopback address ip.
+func (s *site) clientAt(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.clients[ip]; c != nil {
+		return c
+	}
+	tr := s.Client().Transport.(*http.Transport).Clone()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr.DialContext = dialer.DialContext
+	t.Cleanup(tr.CloseIdleConnections)
+	c := &http.Client{Transport: tr}
+	s.clients[ip] = c
+	return c
+}
+
+// saw reports whether the handler saw a request from ip.
+func (s *site) saw(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[ip]
+}
+
+// visit is what one client saw of a GET: the Link values of its 103s and of the response.
+type visit struct {
+	hints []string
+	link  string
+	proto int
+}
+
+// get sends a GET for path from ip with header; mode is its Sec-Fetch-Mode ("" for none).
+func (s *site) get(t *testing.T, ip, path, mode string, header http.Header) visit {
+	t.Helper()
+	var v visit
+	var mu sync.Mutex
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		if code == http.StatusEarlyHints {
+			mu.Lock()
+			v.hints = append(v.hints, strings.Join(h.Values("Link"), ", "))
+			mu.Unlock()
+		}
+		return nil
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, s.URL+path, nil)
+	require.NoError(t, err)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if mode != "" {
+		req.Header.Set("Sec-Fetch-Mode", mode)
+	}
+	resp, err := s.clientAt(t, ip).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	mu.Lock()
+	defer mu.Unlock()
+	v.link, v.proto = strings.Join(resp.Header.Values("Link"), ", "), resp.ProtoMajor
+	return v
+}
+
+// navigate is get for a navigation without credentials.
+func (s *site) navigate(t *testing.T, ip, path string) visit {
+	t.Helper()
+	return s.get(t, ip, path, "navigate", nil)
+}
+
+// addr returns the i-th test client address, from 127.0.0.2 on.
+func addr(i int) string { return fmt.Sprintf("127.0.0.%d", i+2) }
+
+// A client is the address the handler sees: three distinct addresses make a quorum, and the
+// server sees them as sent; three users at one address (other cookies, as a bot would send)
+// are one client, and make none.
+func TestLearningClientIsTheAddress(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			s := newSite(t, netjet.Options{}, proto.major == 2)
+			for i := range 3 {
+				s.get(t, "127.0.0.1", "/p", "navigate", http.Header{"Cookie": {fmt.Sprintf("user=%d", i)}})
+			}
+			v := s.navigate(t, addr(0), "/p")
+			assert.Empty(t, v.hints, "three cookies at one address are one client")
+			assert.NotContains(t, v.link, "/hero.jpg")
+
+			for i := 1; i < 3; i++ {
+				s.navigate(t, addr(i), "/p")
+			}
+			v = s.navigate(t, addr(3), "/p")
+			require.Equal(t, proto.major, v.proto)
+			assert.Equal(t, []string{"</site.css>; rel=preload; as=style"}, v.hints, "three addresses agreed")
+			for i := range 4 {
+				assert.True(t, s.saw(addr(i)), "the handler saw %s", addr(i))
+			}
+		})
+	}
+}
+
+// An attacker with two addresses, whatever it sends to a page that reflects its query into a
+// stylesheet tag, never gets its stylesheet into what a victim at a third address is told:
+// not in a 103 for the page, nor for the page with another query (which falls back on the
+// page's route), nor in the Link header. Three honest clients teach the page first, so that
+// the victim does get a 103, of the honest links only.
+func TestLearningReflectedQueryNeverReachesAnotherClient(t *testing.T) {
+	evil := []string{
+		"/p?theme=https://evil.example/x.css",
+		"/p?theme=//evil.example/x.css",
+		"/p?theme=/evil.css",
+	}
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			s := newSite(t, netjet.Options{}, proto.major == 2)
+			for i := range 3 {
+				s.navigate(t, addr(i), "/p")
+			}
+			attackers := []string{addr(10), addr(11)}
+			for round := range 6 {
+				for i, path := range evil {
+					for j, ip := range attackers {
+						mode := ""
+						if (round+i+j)%2 == 0 {
+							mode = "navigate"
+						}
+						cookie := http.Header{"Cookie": {fmt.Sprintf("s=%d", (round+j)%3)}}
+						if round%3 == 0 {
+							cookie = nil
+						}
+						// The attacker asks for the victim's pages too, as a client among others.
+						s.get(t, ip, "/p", mode, cookie)
+						s.get(t, ip, "/p?utm=1", mode, cookie)
+						s.get(t, ip, path, mode, cookie)
+					}
+				}
+			}
+			// The attacker's pages do teach the attacker: the test would see a leak.
+			v := s.navigate(t, attackers[0], evil[2])
+			assert.Equal(t, []string{"</site.css>; rel=preload; as=style, </evil.css>; rel=preload; as=style"}, v.hints)
+
+			victim := addr(20)
+			for round := range 2 {
+				v := s.navigate(t, victim, "/p")
+				require.Equal(t, proto.major, v.proto)
+				assert.Equal(t, []string{"</site.css>; rel=preload; as=style"}, v.hints)
+				assert.Equal(t, "</site.css>; rel=preload; as=style, </hero.jpg>; rel=preload; as=image", v.link)
+				// A query nobody sent before: the 103 falls back on the page's route.
+				v = s.navigate(t, victim, fmt.Sprintf("/p?utm=%d", 2+round))
+				assert.Equal(t, []string{"</site.css>; rel=preload; as=style"}, v.hints)
+				assert.NotContains(t, v.link, "evil")
+				// A query the attacker sent: its route has taught the victim nothing.
+				v = s.navigate(t, victim, "/p?utm=1")
+				for _, hint := range v.hints {
+					assert.NotContains(t, hint, "evil")
+				}
+				assert.NotContains(t, v.link, "evil")
+			}
+		})
+	}
+}
+
+// A user's own URL, in a page not marked private, reaches no other user: not one at another
+// address, nor one behind the same address with another cookie; its own user does get it.
+func TestLearningPerUserURLsStayWithTheirUser(t *testing.T) {
+	alice := http.Header{"Cookie": {"user=alice"}}
+	bob := http.Header{"Cookie": {"user=bob"}}
+	carol := http.Header{"Cookie": {"user=carol"}}
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			s := newSite(t, netjet.Options{}, proto.major == 2)
+			for range 10 {
+				s.get(t, addr(0), "/u", "navigate", alice)
+			}
+			v := s.get(t, addr(0), "/u", "navigate", alice)
+			require.Equal(t, []string{"</site.css>; rel=preload; as=style, </u/alice/theme.css>; rel=preload; as=style"},
+				v.hints, "the user's own last two pages taught it")
+
+			// Other users, one at another address and one behind alice's, each many times.
+			for range 10 {
+				for _, u := range []struct {
+					ip     string
+					header http.Header
+				}{{addr(1), bob}, {addr(0), carol}, {addr(2), nil}, {addr(3), nil}} {
+					v := s.get(t, u.ip, "/u", "navigate", u.header)
+					for _, hint := range v.hints {
+						assert.NotContains(t, hint, "alice")
+					}
+					assert.NotContains(t, v.link, "alice")
+				}
+			}
+			// A quorum of clients did agree on the site's own stylesheet.
+			v = s.get(t, addr(4), "/u", "navigate", nil)
+			assert.Equal(t, []string{"</site.css>; rel=preload; as=style"}, v.hints)
+		})
+	}
+}
+
+// Links in the body reach a new client's header, and the page's stylesheets its 103, once
+// the latest responses to three distinct clients agreed on them; two are not enough. A
+// stylesheet of another origin needs four.
+func TestLearningQuorum(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			s := newSite(t, netjet.Options{}, proto.major == 2)
+			first := s.navigate(t, addr(0), "/p")
+			require.Empty(t, first.hints)
+			require.Equal(t, "</site.css>; rel=preload; as=style", first.link,
+				"the header goes out before the body is written")
+			s.navigate(t, addr(1), "/p")
+			v := s.navigate(t, addr(2), "/p")
+			assert.Empty(t, v.hints, "two clients taught the page")
+			assert.NotContains(t, v.link, "/hero.jpg")
+			v = s.navigate(t, addr(3), "/p")
+			assert.Equal(t, []string{"</site.css>; rel=preload; as=style"}, v.hints, "three clients taught the page")
+			assert.Equal(t, "</site.css>; rel=preload; as=style, </hero.jpg>; rel=preload; as=image", v.link)
+
+			const cdn = "<https://cdn.example/x.css>; rel=preload; as=style"
+			for i := range 3 {
+				s.navigate(t, addr(i), "/x")
+			}
+			v = s.navigate(t, addr(3), "/x")
+			assert.Equal(t, []string{"</site.css>; rel=preload; as=style"}, v.hints, "three clients: not enough for another origin")
+			v = s.navigate(t, addr(4), "/x")
+			assert.Equal(t, []string{"</site.css>; rel=preload; as=style, " + cdn}, v.hints, "four clients")
+		})
+	}
+}
