@@ -30,6 +30,8 @@ import (
 //     then, in a second write, a body with a hero image and a cross-origin script, so that
 //     the header goes out before the body is written.
 //   - /u: a stylesheet of its user, named by the "user" cookie: a per-user URL.
+//   - /x: a stylesheet of another origin.
+//   - any other path: a stylesheet named by the path.
 type site struct {
 	*httptest.Server
 	mu      sync.Mutex
@@ -59,6 +61,9 @@ func newSite(t *testing.T, opts netjet.Options, http2 bool) *site {
 			}
 		case "/x":
 			head += `<link rel=stylesheet href=https://cdn.example/x.css>`
+		default:
+			// Any other path names a stylesheet of its own: a page that reflects its URL.
+			head += `<link rel=stylesheet href="` + html.EscapeString(r.URL.Path) + `.css">`
 		}
 		_, _ = io.WriteString(w, head+`</head>`)
 		_, _ = io.WriteString(w, `<body><img src=/hero.jpg></body></html>`)
@@ -105,7 +110,8 @@ type visit struct {
 	proto int
 }
 
-// get sends a GET for path from ip with header; mode is its Sec-Fetch-Mode ("" for none).
+// get sends a GET for path from ip with header; mode is its Sec-Fetch-Mode ("" for none). A
+// Host header in header replaces the request's.
 func (s *site) get(t *testing.T, ip, path, mode string, header http.Header) visit {
 	t.Helper()
 	var v visit
@@ -122,6 +128,9 @@ func (s *site) get(t *testing.T, ip, path, mode string, header http.Header) visi
 	require.NoError(t, err)
 	for k, vs := range header {
 		req.Header[k] = vs
+	}
+	if host := header.Get("Host"); host != "" {
+		req.Host = host
 	}
 	if mode != "" {
 		req.Header.Set("Sec-Fetch-Mode", mode)
@@ -300,4 +309,59 @@ func TestLearningQuorum(t *testing.T) {
 			assert.Equal(t, []string{"</site.css>; rel=preload; as=style, " + cdn}, v.hints, "four clients")
 		})
 	}
+}
+
+// A flood of requests for routes made up by one client (other hosts, paths and queries, each
+// asked for once) passes through the route cache without evicting a route that is asked for
+// often: a client at a new address gets its 103 right after.
+func TestLearningFloodOfNewRoutesKeepsPopularRoutes(t *testing.T) {
+	s := newSite(t, netjet.Options{}, false)
+	for i := range 3 {
+		s.navigate(t, addr(i), "/p")
+	}
+	require.Equal(t, []string{"</site.css>; rel=preload; as=style"}, s.navigate(t, addr(3), "/p").hints)
+	flood := netjet.DefaultRoutes + 500
+	for i := range flood {
+		var path string
+		header := http.Header{}
+		switch i % 3 {
+		case 0:
+			header.Set("Host", fmt.Sprintf("h%d.example", i))
+			path = "/p"
+		case 1:
+			path = fmt.Sprintf("/q?x=%d", i)
+		default:
+			path = fmt.Sprintf("/r/%d", i)
+		}
+		mode := ""
+		if i%2 == 0 {
+			mode = "navigate"
+		}
+		s.get(t, addr(10+i%2), path, mode, header)
+	}
+	assert.Equal(t, []string{"</site.css>; rel=preload; as=style"}, s.navigate(t, addr(4), "/p").hints,
+		"after %d requests for new routes", flood)
+}
+
+// What a route keeps does not grow with what the client sent: 600 requests for routes with
+// 32 KiB paths, on a page that names its path in a stylesheet link, keep no copy of a path.
+func TestLearningLongPathsAreNotKept(t *testing.T) {
+	const requests, pathLen = 600, 32 << 10
+	s := newSite(t, netjet.Options{}, false)
+	long := func(i int) string {
+		p := fmt.Sprintf("/r/%d/", i)
+		return p + strings.Repeat("a", pathLen-len(p))
+	}
+	s.navigate(t, addr(0), long(-1)) // the connection and the server's buffers
+	before := retainedHeap()
+	for i := range requests {
+		s.navigate(t, addr(0), long(i))
+	}
+	after := retainedHeap()
+	growth := int64(after) - int64(before)
+	t.Logf("retained heap growth after %d routes with %d-byte paths: %d bytes (%d per route)",
+		requests, pathLen, growth, growth/requests)
+	// A route keeps one response's links (here one, too long to be collected: none) and a
+	// few words: well under 4 KiB. One copy of each path would be 32 KiB a route.
+	assert.Less(t, growth, int64(requests*4<<10))
 }
