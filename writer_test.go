@@ -107,3 +107,111 @@ func TestEarlyHintsOverTLSNeverCarryWhatPlainHTTPTaught(t *testing.T) {
 	assert.Equal(t, "<https://cdn.example/new.css>; rel=preload; as=style, </local.css>; rel=preload; as=style, "+
 		"<http://old.example>; rel=preconnect", hints[0].Get("Link"))
 }
+
+// A HEAD to a handler that writes no body and never calls WriteHeader (net/http answers it
+// 200) gets the Link a GET got: from the page cache when the page has an ETag, else from what
+// the route taught.
+func TestHEADWithoutWriteGetsTheLinksOfAGET(t *testing.T) {
+	for _, etag := range []string{`"v1"`, ""} {
+		t.Run("ETag "+etag, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				if etag != "" {
+					w.Header().Set("ETag", etag)
+				}
+				if r.Method == http.MethodGet {
+					io.WriteString(w, page)
+				}
+			})
+			plain := startServer(t, h)
+			plainHead, _ := plain.fetch(t, plain.newRequest(t, http.MethodHead, "/"))
+			srv := startServer(t, preload(t, netjet.Options{}, h))
+			var get *http.Response
+			for range 2 { // two GETs make the caller's own links
+				get, _ = srv.get(t, "/")
+				require.Equal(t, []string{pageLinks}, get.Header.Values("Link"))
+			}
+			head, body := srv.fetch(t, srv.newRequest(t, http.MethodHead, "/"))
+			assert.Equal(t, http.StatusOK, head.StatusCode)
+			assert.Equal(t, get.Header.Values("Link"), head.Header.Values("Link"))
+			assert.Empty(t, body)
+			assert.Equal(t, headerWithout(plainHead.Header, "Date"), headerWithout(head.Header, "Date", "Link"))
+		})
+	}
+}
+
+// A header value changed in place after the status (the slice net/http was given, not the
+// map) does not go out, as with net/http alone: the header held back is a copy, not an alias.
+func TestHeaderValueChangedInPlaceAfterStatusIsIgnored(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("X-State", "at status")
+		w.WriteHeader(http.StatusOK)
+		w.Header()["X-State"][0] = "changed in place"
+		w.Header()["Content-Type"][0] = "text/plain"
+		io.WriteString(w, page)
+	})
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			plainResp, plainBody := proto.start(t, h).get(t, "/")
+			require.Equal(t, "at status", plainResp.Header.Get("X-State"), "net/http sends the header as it was")
+			resp, body := proto.start(t, preload(t, netjet.Options{}, h)).get(t, "/")
+			assert.Equal(t, headerWithout(plainResp.Header, "Date"), headerWithout(resp.Header, "Date", "Link"))
+			assert.Equal(t, []string{pageLinks}, resp.Header.Values("Link"))
+			assert.Equal(t, plainBody, body)
+		})
+	}
+}
+
+// A handler that declares a Content-Length of 10 and writes 20 bytes gets the error it gets
+// from net/http alone, and the client sees what it sees without netjet: the same status and
+// Content-Length, the same body bytes, and an error reading it or not, as with the server
+// alone.
+func TestWrongContentLengthAnsweredAsWithoutNetjet(t *testing.T) {
+	// The head has not ended when the declared length runs out: netjet still holds it.
+	const body = "<title>01234</title>"
+	require.Len(t, body, 20)
+	writes := map[string][]string{"one write": {body}, "two writes": {body[:10], body[10:]}}
+	type outcome struct {
+		writeErr string
+		status   int
+		length   int64
+		body     string
+		readErr  bool
+	}
+	for _, proto := range protocols {
+		for name, parts := range writes {
+			t.Run(proto.name+"/"+name, func(t *testing.T) {
+				writeErrs := make(chan error, 1)
+				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "text/html")
+					w.Header().Set("Content-Length", "10")
+					var err error
+					for _, part := range parts {
+						if _, err = io.WriteString(w, part); err != nil {
+							break
+						}
+					}
+					writeErrs <- err
+				})
+				exchange := func(srv *testServer) outcome {
+					resp, err := srv.Client().Do(srv.newRequest(t, http.MethodGet, "/"))
+					require.NoError(t, err)
+					defer resp.Body.Close()
+					got, err := io.ReadAll(resp.Body)
+					o := outcome{status: resp.StatusCode, length: resp.ContentLength, body: string(got), readErr: err != nil}
+					if err := <-writeErrs; err != nil {
+						o.writeErr = err.Error()
+					}
+					return o
+				}
+				plain := exchange(proto.start(t, h))
+				if proto.major == 1 {
+					// HTTP/2 lets the handler's write through and resets the stream.
+					require.Equal(t, http.ErrContentLength.Error(), plain.writeErr)
+				}
+				assert.Equal(t, plain, exchange(proto.start(t, preload(t, netjet.Options{}, h))))
+			})
+		}
+	}
+}
