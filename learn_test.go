@@ -9,8 +9,10 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,59 +31,78 @@ import (
 //   - /p: a stylesheet, and one more named by ?theme= as it was sent (a reflected parameter),
 //     then, in a second write, a body with a hero image and a cross-origin script, so that
 //     the header goes out before the body is written.
-//   - /u: a stylesheet of its user, named by the "user" cookie: a per-user URL.
+//   - /u: a stylesheet and an image of its user, named by the "user" cookie: per-user URLs.
 //   - /x: a stylesheet of another origin.
+//   - /g: a stylesheet named by the client's address.
 //   - any other path: a stylesheet named by the path.
 type site struct {
 	*httptest.Server
+	opts    netjet.Options
+	handler atomic.Pointer[http.Handler] // netjet, with what it learned, and the pages
 	mu      sync.Mutex
 	seen    map[string]bool
 	clients map[string]*http.Client
 }
 
-func newSite(t *testing.T, opts netjet.Options, http2 bool) *site {
-	t.Helper()
+func newSite(tb testing.TB, opts netjet.Options, http2 bool) *site {
+	tb.Helper()
 	s := &site{seen: map[string]bool{}, clients: map[string]*http.Client{}}
-	opts.EarlyHints, opts.EarlyHintsHTTP1 = true, true
-	h := mustPreloader(t, opts).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		s.mu.Lock()
-		s.seen[host] = true
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		head := `<!doctype html><html><head><link rel=stylesheet href=/site.css>`
-		switch r.URL.Path {
-		case "/p":
-			if theme := r.URL.Query().Get("theme"); theme != "" {
-				head += `<link rel=stylesheet href="` + html.EscapeString(theme) + `">`
-			}
-		case "/u":
-			if c, err := r.Cookie("user"); err == nil {
-				head += `<link rel=stylesheet href="/u/` + html.EscapeString(c.Value) + `/theme.css">`
-			}
-		case "/x":
-			head += `<link rel=stylesheet href=https://cdn.example/x.css>`
-		default:
-			// Any other path names a stylesheet of its own: a page that reflects its URL.
-			head += `<link rel=stylesheet href="` + html.EscapeString(r.URL.Path) + `.css">`
-		}
-		_, _ = io.WriteString(w, head+`</head>`)
-		_, _ = io.WriteString(w, `<body><img src=/hero.jpg></body></html>`)
+	s.opts = opts
+	s.opts.EarlyHints, s.opts.EarlyHintsHTTP1 = true, true
+	s.reset(tb)
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*s.handler.Load()).ServeHTTP(w, r)
 	}))
-	s.Server = httptest.NewUnstartedServer(h)
 	if http2 {
 		s.EnableHTTP2 = true
 		s.StartTLS()
 	} else {
 		s.Start()
 	}
-	t.Cleanup(s.Close)
+	tb.Cleanup(s.Close)
 	return s
 }
 
+// reset puts the pages behind a new Preloader, which has learned nothing.
+func (s *site) reset(tb testing.TB) {
+	h := mustPreloader(tb, s.opts).Handler(http.HandlerFunc(s.page))
+	s.handler.Store(&h)
+}
+
+func (s *site) page(w http.ResponseWriter, r *http.Request) {
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	s.mu.Lock()
+	s.seen[host] = true
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	head := `<!doctype html><html><head><link rel=stylesheet href=/site.css>`
+	body := `<body><img src=/hero.jpg>`
+	switch r.URL.Path {
+	case "/p":
+		if theme := r.URL.Query().Get("theme"); theme != "" {
+			head += `<link rel=stylesheet href="` + html.EscapeString(theme) + `">`
+		}
+	case "/u":
+		if c, err := r.Cookie("user"); err == nil {
+			head += `<link rel=stylesheet href="/u/` + html.EscapeString(c.Value) + `/theme.css">`
+			body += `<img src="/u/` + html.EscapeString(c.Value) + `/avatar.png">`
+		}
+	case "/x":
+		head += `<link rel=stylesheet href=https://cdn.example/x.css>`
+	case "/g":
+		// A page for where its client is, as a regional site's would be.
+		head += `<link rel=stylesheet href="/g/` + html.EscapeString(host) + `.css">`
+	default:
+		// Any other path names a stylesheet of its own: a page that reflects its URL.
+		head += `<link rel=stylesheet href="` + html.EscapeString(r.URL.Path) + `.css">`
+	}
+	_, _ = io.WriteString(w, head+`</head>`)
+	_, _ = io.WriteString(w, body+`</body></html>`)
+}
+
 // clientAt returns a client of the site whose connections come from the loopback address ip.
-func (s *site) clientAt(t *testing.T, ip string) *http.Client {
-	t.Helper()
+func (s *site) clientAt(tb testing.TB, ip string) *http.Client {
+	tb.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.clients[ip]; c != nil {
@@ -90,7 +111,7 @@ func (s *site) clientAt(t *testing.T, ip string) *http.Client {
 	tr := s.Client().Transport.(*http.Transport).Clone()
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	tr.DialContext = dialer.DialContext
-	t.Cleanup(tr.CloseIdleConnections)
+	tb.Cleanup(tr.CloseIdleConnections)
 	c := &http.Client{Transport: tr}
 	s.clients[ip] = c
 	return c
@@ -103,11 +124,13 @@ func (s *site) saw(ip string) bool {
 	return s.seen[ip]
 }
 
-// visit is what one client saw of a GET: the Link values of its 103s and of the response.
+// visit is what one client saw of a GET: the Link values of its 103s and of the response,
+// and the body.
 type visit struct {
 	hints []string
 	link  string
 	proto int
+	body  string
 }
 
 // get sends a GET for path from ip with header; mode is its Sec-Fetch-Mode ("" for none). A
@@ -138,12 +161,12 @@ func (s *site) get(t *testing.T, ip, path, mode string, header http.Header) visi
 	resp, err := s.clientAt(t, ip).Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	_, err = io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	mu.Lock()
 	defer mu.Unlock()
-	v.link, v.proto = strings.Join(resp.Header.Values("Link"), ", "), resp.ProtoMajor
+	v.link, v.proto, v.body = strings.Join(resp.Header.Values("Link"), ", "), resp.ProtoMajor, string(body)
 	return v
 }
 
@@ -364,4 +387,90 @@ func TestLearningLongPathsAreNotKept(t *testing.T) {
 	// A route keeps one response's links (here one, too long to be collected: none) and a
 	// few words: well under 4 KiB. One copy of each path would be 32 KiB a route.
 	assert.Less(t, growth, int64(requests*4<<10))
+}
+
+// The clients of FuzzLearning: the first two addresses are one attacker's, the others honest
+// users'.
+const (
+	fuzzClients   = 6
+	fuzzAttackers = 2
+)
+
+// fuzzPaths are the requests FuzzLearning chooses from; %s is one of fuzzTokens. Pages reflect
+// their query or path into a stylesheet link, or name their user's own URLs.
+var (
+	fuzzPaths  = []string{"/p", "/p?theme=%s.css", "/u", "/r/%s", "/p?utm=1", "/x", "/p?theme=%s.css&utm=1", "/r/%s?q=1", "/g"}
+	fuzzTokens = []string{"a", "b", "c", "https://evil.example/x", "//evil.example/y"}
+	srcURL     = regexp.MustCompile(`(?:href|src)="?([^" >]+)`)
+)
+
+// FuzzLearning sends sequences of requests from several clients (addresses, cookies, pages with
+// queries, pages that reflect the query or name per-user URLs) through a Preloader that learns,
+// and checks its guarantee: a URL that only one party's responses named (one honest user, or
+// the attacker, whatever addresses and cookies it uses) reaches no one else, in a 103 or in a
+// Link header, unless the page that other party is served names it too.
+//
+// Each request takes two bytes: the first picks the client, its cookie and whether it
+// navigates, the second the path.
+func FuzzLearning(f *testing.F) {
+	s := newSite(f, netjet.Options{MaxImages: -1, MaxLinks: -1}, false)
+	for i := range fuzzClients {
+		s.clientAt(f, addr(i))
+	}
+	f.Fuzz(func(t *testing.T, steps []byte) {
+		if len(steps) > 128 {
+			steps = steps[:128]
+		}
+		s.reset(t)
+		// named: for each URL the pages named, the parties they were served to.
+		named := map[string]map[string]bool{}
+		for i := 0; i+1 < len(steps); i += 2 {
+			who, what := steps[i], steps[i+1]
+			client := int(who) % fuzzClients
+			cookie := int(who>>3) % 3
+			party := "attacker"
+			if client >= fuzzAttackers {
+				party = fmt.Sprintf("user %d/%d", client, cookie)
+			}
+			path := fuzzPaths[int(what)%len(fuzzPaths)]
+			if strings.Contains(path, "%s") {
+				token := fuzzTokens[int(what>>3)%len(fuzzTokens)]
+				if strings.HasPrefix(path, "/r/") {
+					token = strings.Trim(strings.ReplaceAll(token, "/", "-"), "-:")
+				}
+				path = fmt.Sprintf(path, token)
+			}
+			mode := ""
+			if who>>5&1 == 0 {
+				mode = "navigate"
+			}
+			v := s.get(t, addr(client), path, mode, http.Header{"Cookie": {fmt.Sprintf("user=%d", cookie)}})
+
+			served := map[string]bool{}
+			for _, m := range srcURL.FindAllStringSubmatch(v.body, -1) {
+				served[html.UnescapeString(m[1])] = true
+			}
+			for _, value := range append(v.hints, v.link) {
+				if value == "" {
+					continue
+				}
+				links, err := parseLinkHeader(value)
+				require.NoError(t, err)
+				for _, l := range links {
+					from := named[l.url]
+					if served[l.url] || from[party] || len(from) >= 2 {
+						continue
+					}
+					t.Fatalf("request %d (%s %s from %s): %s reached %s, named only for %v",
+						i/2+1, mode, path, addr(client), l.url, party, from)
+				}
+			}
+			for u := range served {
+				if named[u] == nil {
+					named[u] = map[string]bool{}
+				}
+				named[u][party] = true
+			}
+		}
+	})
 }
