@@ -1,7 +1,9 @@
 package netjet_test
 
 import (
+	"html"
 	"io"
+	"maps"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -47,4 +49,62 @@ func TestNoCacheParsesEveryResponse(t *testing.T) {
 	}
 	st := p.Stats()
 	assert.Equal(t, [2]uint64{3, 0}, [2]uint64{st.Parsed, st.CacheHits}, "parsed, cache hits")
+}
+
+// TestCacheKeyKeepsApartWhatAnHTTPCacheWould: responses that share an ETag but may differ (other
+// hosts, queries, the request headers their Vary names, other callers of a private page, paths
+// that differ only in their escaping) each get their own links, from the cache once seen.
+func TestCacheKeyKeepsApartWhatAnHTTPCacheWould(t *testing.T) {
+	type request struct{ host, path, cookie, want string }
+	cases := []struct {
+		name    string
+		etag    string
+		header  http.Header
+		style   func(*http.Request) string // the stylesheet the page names
+		request [2]request
+	}{{
+		name: "virtual hosts", etag: `"1"`,
+		style:   func(r *http.Request) string { return r.Host },
+		request: [2]request{{host: "a.example", path: "/", want: "a.example"}, {host: "b.example", path: "/", want: "b.example"}},
+	}, {
+		name: "queries under a deploy's weak ETag", etag: `W/"v42"`,
+		style:   func(r *http.Request) string { return r.URL.Query().Get("id") },
+		request: [2]request{{path: "/p?id=1", want: "1"}, {path: "/p?id=2", want: "2"}},
+	}, {
+		name: "Vary: Cookie", etag: `W/"v42"`, header: http.Header{"Vary": {"Accept-Encoding, Cookie"}},
+		style:   func(r *http.Request) string { return r.Header.Get("Cookie") },
+		request: [2]request{{path: "/", cookie: "u=1", want: "u=1"}, {path: "/", cookie: "u=2", want: "u=2"}},
+	}, {
+		name: "private", etag: `"1"`, header: http.Header{"Cache-Control": {"private, max-age=60"}},
+		style:   func(r *http.Request) string { return r.Header.Get("Cookie") },
+		request: [2]request{{path: "/", cookie: "u=1", want: "u=1"}, {path: "/", cookie: "u=2", want: "u=2"}},
+	}, {
+		name: "path as sent", etag: `"1"`,
+		style:   func(r *http.Request) string { return r.URL.EscapedPath() },
+		request: [2]request{{path: "/a%2Fb", want: "/a%2Fb"}, {path: "/a/b", want: "/a/b"}},
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := mustPreloader(t, netjet.Options{})
+			srv := startServer(t, p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				maps.Copy(w.Header(), c.header)
+				w.Header().Set("ETag", c.etag)
+				w.Header().Set("Content-Type", "text/html")
+				io.WriteString(w, `<link rel=stylesheet href="`+html.EscapeString(c.style(r))+`.css">`)
+			})))
+			for i := range 4 {
+				rq := c.request[i%2]
+				req := srv.newRequest(t, http.MethodGet, rq.path)
+				req.Host = rq.host
+				if rq.cookie != "" {
+					req.Header.Set("Cookie", rq.cookie)
+				}
+				resp, _ := srv.fetch(t, req)
+				want := "<" + rq.want + ".css>; rel=preload; as=style"
+				assert.Equal(t, []string{want}, resp.Header.Values("Link"), "request %d: %s", i+1, rq.path)
+			}
+			st := p.Stats()
+			assert.Equal(t, [2]uint64{2, 2}, [2]uint64{st.Parsed, st.CacheHits}, "parsed, cache hits")
+		})
+	}
 }

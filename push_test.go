@@ -21,8 +21,8 @@ const pushPage = `<!doctype html><link rel=stylesheet href=/app.css>
 <script src=https://cdn.example/lib.js></script><script src=/app.js></script><img src=/hero.jpg>`
 
 // pushServer serves pushPage at / and, to tempt a recursive push, an HTML page with links for
-// every other path.
-func pushServer(t *testing.T, opts Options) *httptest.Server {
+// every other path; outer, when not nil, wraps netjet.
+func pushServer(t *testing.T, opts Options, outer func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
 	h := Middleware(opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -32,6 +32,9 @@ func pushServer(t *testing.T, opts Options) *httptest.Server {
 		}
 		io.WriteString(w, `<link rel=stylesheet href=/nested.css>`)
 	}))
+	if outer != nil {
+		h = outer(h)
+	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
@@ -117,7 +120,7 @@ func h2Get(t *testing.T, srv *httptest.Server, allowPush bool) h2Exchange {
 }
 
 func TestPushPromisesSameOriginLinks(t *testing.T) {
-	srv := pushServer(t, Options{Push: true})
+	srv := pushServer(t, Options{Push: true}, nil)
 	ex := h2Get(t, srv, true)
 	assert.Equal(t, []string{"/app.css", "/app.js", "/hero.jpg"}, ex.promised,
 		"paths only: not the CDN script, not the preconnect, and nothing from the pushed pages")
@@ -126,7 +129,7 @@ func TestPushPromisesSameOriginLinks(t *testing.T) {
 }
 
 func TestPushRefusedByClientIsNotAnError(t *testing.T) {
-	srv := pushServer(t, Options{Push: true})
+	srv := pushServer(t, Options{Push: true}, nil)
 	ex := h2Get(t, srv, false)
 	assert.Empty(t, ex.promised)
 	assert.Equal(t, "200", ex.header[":status"])
@@ -135,8 +138,27 @@ func TestPushRefusedByClientIsNotAnError(t *testing.T) {
 }
 
 func TestNoPushWithoutTheOption(t *testing.T) {
-	srv := pushServer(t, Options{})
+	srv := pushServer(t, Options{}, nil)
 	ex := h2Get(t, srv, true)
 	assert.Empty(t, ex.promised)
 	assert.NotContains(t, ex.header, "netjet-pushed")
+}
+
+// unwrapper is an outer middleware's writer that offers only Unwrap, as newer ones do.
+type unwrapper struct{ http.ResponseWriter }
+
+func (w unwrapper) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Behind a wrapper that offers only Unwrap, netjet still reaches the connection's Pusher.
+func TestPushThroughAWrapperWithOnlyUnwrap(t *testing.T) {
+	srv := pushServer(t, Options{Push: true}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, isPusher := any(unwrapper{w}).(http.Pusher)
+			assert.False(t, isPusher)
+			next.ServeHTTP(unwrapper{w}, r)
+		})
+	})
+	ex := h2Get(t, srv, true)
+	assert.Equal(t, []string{"/app.css", "/app.js", "/hero.jpg"}, ex.promised)
+	assert.Equal(t, "</app.css>,</app.js>,</hero.jpg>", ex.header["netjet-pushed"])
 }
