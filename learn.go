@@ -150,15 +150,26 @@ func (l *learner) state(v visit, bare bool) *routeState {
 	if l == nil || v.route == 0 {
 		return nil
 	}
-	if st, ok := l.routes.Get(v.route); ok {
+	if st, ok := l.peek(v.route); ok {
 		return st
 	}
 	if bare && v.bare != 0 {
-		if st, ok := l.routes.Get(v.bare); ok {
+		if st, ok := l.peek(v.bare); ok {
 			return st
 		}
 	}
 	return nil
+}
+
+// peek returns a route's state. Only a route that has heard from a quorum of distinct clients
+// counts as asked for again: one client, or an attacker with fewer addresses than a quorum,
+// asking for a made-up route twice must not move it among the routes a flood cannot evict.
+func (l *learner) peek(key uint64) (*routeState, bool) {
+	st, ok := l.routes.Peek(key)
+	if ok && len(st.entries) >= sameOriginQuorum {
+		l.routes.Get(key)
+	}
+	return st, ok
 }
 
 // links returns the links v's client may be told for its route: those a quorum of clients
@@ -226,7 +237,7 @@ func (l *learner) record(v visit, links []Link, hintBytes int) {
 	if prev != nil && len(prev.entries) > 0 {
 		if e := &prev.entries[0]; e.client == v.client && e.caller == v.caller && sameLinks(e.last, links) &&
 			sameLinks(e.stable, links) {
-			l.routes.Get(v.route) // nothing new: only mark the route as recently used
+			l.peek(v.route) // nothing new: only mark the route as used
 			return
 		}
 	}
@@ -248,6 +259,10 @@ func (l *learner) record(v visit, links []Link, hintBytes int) {
 	}
 	st.shared = st.agreed()
 	st.hint = renderHints(hintLinks(st.shared), hintBytes)
+	if len(st.entries) < sameOriginQuorum {
+		// Replacing a route in the 2Q cache counts as asking for it again: see peek.
+		l.routes.Remove(v.route)
+	}
 	l.routes.Add(v.route, st)
 }
 
