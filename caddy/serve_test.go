@@ -1,0 +1,240 @@
+package netjetcaddy_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netjet-go/netjet"
+)
+
+// The Link header netjet adds to the test pages, and the hint it sends in their 103: the
+// stylesheet and the blocking script, what holds up the first render.
+const (
+	pageLinks = "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script, </hero.png>; rel=preload; as=image"
+	pageHint  = "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script"
+)
+
+func siteRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("testdata", "site"))
+	require.NoError(t, err)
+	return root
+}
+
+func TestFileServerPagesGetLinksAndKeepTheirBodies(t *testing.T) {
+	c := startCaddy(t, `
+	root * `+siteRoot(t)+`
+	encode gzip {
+		minimum_length 64
+	}
+	netjet
+	file_server`)
+	page := readFile(t, "site/index.html")
+	for _, cl := range []*client{h1Client(t, c.cert.pool), h2Client(t, c.cert.pool), h3Client(t, c.cert.pool)} {
+		t.Run(cl.name, func(t *testing.T) {
+			res := cl.get(t, c.url+"/")
+			require.Equal(t, http.StatusOK, res.status)
+			assert.Equal(t, cl.name, protoName(res.resp))
+			assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+			assert.Equal(t, page, res.body, "the page as file_server sent it")
+			assert.Empty(t, res.early, "no 103 without early_hints")
+
+			css := cl.get(t, c.url+"/app.css")
+			assert.Equal(t, readFile(t, "site/app.css"), css.body)
+			assert.Empty(t, css.resp.Header.Values("Link"), "a stylesheet gets no Link header")
+		})
+	}
+
+	// netjet is inside encode: it reads the page before encode compresses it, and the
+	// compressed body is the page.
+	res := h2Client(t, c.cert.pool).get(t, c.url+"/", "Accept-Encoding", "gzip")
+	require.Equal(t, "gzip", res.resp.Header.Get("Content-Encoding"))
+	assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+	zr, err := gzip.NewReader(bytes.NewReader([]byte(res.body)))
+	require.NoError(t, err)
+	plain, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	assert.Equal(t, page, string(plain))
+}
+
+// protoName names the protocol of a response as the clients are named.
+func protoName(r *http.Response) string {
+	switch r.ProtoMajor {
+	case 3:
+		return "HTTP/3"
+	case 2:
+		return "HTTP/2"
+	}
+	return r.Proto
+}
+
+func TestPHPOriginBehindReverseProxy(t *testing.T) {
+	origin := phpOrigin(t)
+	c := startCaddy(t, `
+	netjet
+	reverse_proxy `+origin)
+
+	// What PHP itself sends, without Caddy: the body Caddy must pass on unchanged.
+	direct, err := http.Get("http://" + origin + "/?name=caddy")
+	require.NoError(t, err)
+	want, err := io.ReadAll(direct.Body)
+	direct.Body.Close()
+	require.NoError(t, err)
+	require.Empty(t, direct.Header.Values("Link"), "PHP sends no Link header of its own")
+	require.Contains(t, string(want), "Hello, caddy")
+
+	for _, cl := range []*client{h1Client(t, c.cert.pool), h2Client(t, c.cert.pool), h3Client(t, c.cert.pool)} {
+		t.Run(cl.name, func(t *testing.T) {
+			res := cl.get(t, c.url+"/?name=caddy")
+			require.Equal(t, http.StatusOK, res.status)
+			assert.Equal(t, cl.name, protoName(res.resp))
+			assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+			assert.Equal(t, string(want), res.body)
+		})
+	}
+}
+
+// earlyHints returns the 103 responses among res's 1xx responses.
+func earlyHints(res *result) []informational {
+	var out []informational
+	for _, i := range res.early {
+		if i.code == http.StatusEarlyHints {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func TestEarlyHintsReachHTTP2AndHTTP3Clients(t *testing.T) {
+	origin := phpOrigin(t)
+	for _, newClient := range []func(*testing.T, *x509.CertPool) *client{h2Client, h3Client} {
+		c := startCaddy(t, `
+	encode
+	netjet {
+		early_hints
+	}
+	reverse_proxy `+origin)
+		cl := newClient(t, c.cert.pool)
+		t.Run(cl.name, func(t *testing.T) {
+			// netjet learns a route's hints from its first two pages: no 103 before that.
+			for i := range 2 {
+				res := cl.get(t, c.url+"/")
+				require.Equal(t, cl.name, protoName(res.resp))
+				assert.Empty(t, res.early, "navigation %d: 1xx responses before netjet has learned the route", i+1)
+			}
+			for i := range 2 {
+				res := cl.get(t, c.url+"/")
+				require.Equal(t, http.StatusOK, res.status)
+				hints := earlyHints(res)
+				require.Len(t, hints, 1, "navigation %d: 103 responses", i+3)
+				assert.Equal(t, []string{pageHint}, hints[0].header.Values("Link"))
+				assert.Len(t, res.early, 1, "navigation %d: 1xx responses, 103 or other", i+3)
+				assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+			}
+
+			// A request that is not a navigation (a fetch(), a preload) gets no 103.
+			res := cl.get(t, c.url+"/", "Sec-Fetch-Mode", "cors")
+			assert.Empty(t, res.early)
+		})
+	}
+}
+
+func TestEarlyHintsSkipHTTP1UnlessAllowed(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		site := `
+	root * ` + siteRoot(t) + `
+	netjet {
+		early_hints
+	}
+	file_server`
+		if allow {
+			site = `
+	root * ` + siteRoot(t) + `
+	netjet {
+		early_hints
+		early_hints_http1
+	}
+	file_server`
+		}
+		c := startCaddy(t, site)
+		cl := h1Client(t, c.cert.pool)
+		for range 2 {
+			cl.get(t, c.url+"/")
+		}
+		res := cl.get(t, c.url+"/")
+		require.Equal(t, "HTTP/1.1", res.resp.Proto)
+		if allow {
+			require.Len(t, earlyHints(res), 1, "with early_hints_http1")
+			assert.Equal(t, []string{pageHint}, earlyHints(res)[0].header.Values("Link"))
+		} else {
+			assert.Empty(t, res.early, "without early_hints_http1")
+		}
+	}
+}
+
+func TestCaddyErrorRoutesStillHandleErrors(t *testing.T) {
+	c := startCaddy(t, `
+	root * `+siteRoot(t)+`
+	netjet
+	file_server
+	handle_errors {
+		respond "error route: {err.status_code}" 404
+	}`)
+	res := h2Client(t, c.cert.pool).get(t, c.url+"/missing.html")
+	assert.Equal(t, http.StatusNotFound, res.status)
+	assert.Equal(t, "error route: 404", res.body, "file_server's error reached Caddy's error route")
+}
+
+// TestReverseProxyForwardsTheOrigin103 is the recipe of an origin that runs netjet itself
+// behind Caddy: the origin sends its 103 over the HTTP/1.1 hop, and Caddy's reverse_proxy
+// passes it on to an HTTP/2 or HTTP/3 client.
+func TestReverseProxyForwardsTheOrigin103(t *testing.T) {
+	p, err := netjet.New(netjet.Options{EarlyHints: true, EarlyHintsHTTP1: true})
+	require.NoError(t, err)
+	page, err := os.ReadFile(filepath.Join("testdata", "site", "index.html"))
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var protos []string
+	origin := httptest.NewServer(p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		protos = append(protos, r.Proto)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	})))
+	t.Cleanup(origin.Close)
+
+	c := startCaddy(t, `
+	reverse_proxy `+origin.Listener.Addr().String())
+	for _, cl := range []*client{h2Client(t, c.cert.pool), h3Client(t, c.cert.pool)} {
+		t.Run(cl.name, func(t *testing.T) {
+			for range 2 {
+				cl.get(t, c.url+"/"+cl.name[len("HTTP/"):]) // a route per client
+			}
+			res := cl.get(t, c.url+"/"+cl.name[len("HTTP/"):])
+			require.Equal(t, cl.name, protoName(res.resp))
+			hints := earlyHints(res)
+			require.Len(t, hints, 1, "103 responses")
+			assert.Equal(t, []string{pageHint}, hints[0].header.Values("Link"))
+			assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+			assert.Equal(t, string(page), res.body)
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, protos)
+	for _, p := range protos {
+		assert.Equal(t, "HTTP/1.1", p, "the hop from Caddy to the origin")
+	}
+}
