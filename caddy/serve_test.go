@@ -1,6 +1,7 @@
 package netjetcaddy_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -237,4 +239,65 @@ func TestReverseProxyForwardsTheOrigin103(t *testing.T) {
 	for _, p := range protos {
 		assert.Equal(t, "HTTP/1.1", p, "the hop from Caddy to the origin")
 	}
+}
+
+// TestSlowOriginPagesGetLinks is about Caddy's reverse_proxy, which flushes a response of
+// unknown length as soon as its header arrives: netjet must still read the page before its
+// header goes to the client.
+func TestSlowOriginPagesGetLinks(t *testing.T) {
+	page := readFile(t, "site/index.html")
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		// An application that takes a while to build the page after its header: the
+		// header reaches Caddy well before the body.
+		time.Sleep(100 * time.Millisecond)
+		_, _ = io.WriteString(w, page)
+	}))
+	t.Cleanup(origin.Close)
+	c := startCaddy(t, `
+	netjet
+	reverse_proxy `+origin.Listener.Addr().String())
+	for _, cl := range []*client{h1Client(t, c.cert.pool), h2Client(t, c.cert.pool), h3Client(t, c.cert.pool)} {
+		res := cl.get(t, c.url+"/"+cl.name[len("HTTP/"):]) // a page not seen before for each
+		assert.Equal(t, pageLinks, res.resp.Header.Get("Link"), cl.name)
+		assert.Equal(t, page, res.body, cl.name)
+	}
+}
+
+// TestStreamsStillStream checks that what netjet does not read (here server-sent events)
+// keeps flowing through Caddy's reverse_proxy as the origin flushes it.
+func TestStreamsStillStream(t *testing.T) {
+	release := make(chan struct{})
+	released := make(chan bool, 1)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: first\n\n")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-release: // the client has read the first event
+			released <- true
+		case <-time.After(10 * time.Second):
+			released <- false
+		}
+		_, _ = io.WriteString(w, "data: second\n\n")
+	}))
+	t.Cleanup(origin.Close)
+	c := startCaddy(t, `
+	netjet
+	reverse_proxy `+origin.Listener.Addr().String())
+
+	resp, err := h2Client(t, c.cert.pool).http.Get(c.url + "/events")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "data: first\n", line)
+	close(release)
+	assert.True(t, <-released, "the first event reached the client while the origin waited")
+	rest, err := io.ReadAll(br)
+	require.NoError(t, err)
+	assert.Equal(t, "\ndata: second\n\n", string(rest))
 }
