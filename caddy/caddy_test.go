@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -269,6 +270,11 @@ func phpOrigin(t *testing.T) string {
 	for range 5 { // a free port can be taken before PHP binds it
 		addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 		cmd := exec.Command(php, "-S", addr, "-t", root)
+		// Several workers, so that the page's resources are served while a page is built.
+		// The workers are PHP's children: a process group of their own is ended whole.
+		cmd.Env = append(os.Environ(), "PHP_CLI_SERVER_WORKERS=4")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.WaitDelay = 5 * time.Second // should a worker outlive the group's end, holding the output open
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		require.NoError(t, cmd.Start())
@@ -276,12 +282,12 @@ func phpOrigin(t *testing.T) string {
 		go func() { _ = cmd.Wait(); close(exited) }()
 		if waitListening(addr, exited) {
 			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				<-exited
 			})
 			return addr
 		}
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 		t.Logf("php -S %s did not start: %s", addr, out.String())
 	}
