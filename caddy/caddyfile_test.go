@@ -194,3 +194,27 @@ func TestCaddyValidateCommand(t *testing.T) {
 	assert.Contains(t, out, "Valid configuration")
 	assert.True(t, strings.Count(out, "\n") > 0)
 }
+
+func TestMatcherLeavesPagesOut(t *testing.T) {
+	cfg := adapt(t, "example.com {\n\t@pages not path /live/*\n\tnetjet @pages {\n\t\tearly_hints\n\t}\n}\n")
+	var c struct {
+		Apps struct {
+			HTTP struct {
+				Servers map[string]struct {
+					Routes []struct {
+						Handle []struct {
+							Routes []struct {
+								Match  []map[string]any `json:"match"`
+								Handle []map[string]any `json:"handle"`
+							} `json:"routes"`
+						} `json:"handle"`
+					} `json:"routes"`
+				} `json:"servers"`
+			} `json:"http"`
+		} `json:"apps"`
+	}
+	require.NoError(t, json.Unmarshal(cfg, &c))
+	route := c.Apps.HTTP.Servers["srv0"].Routes[0].Handle[0].Routes[0]
+	assert.Equal(t, []map[string]any{{"not": []any{map[string]any{"path": []any{"/live/*"}}}}}, route.Match)
+	assert.Equal(t, []map[string]any{{"handler": "netjet", "early_hints": true}}, route.Handle)
+}
