@@ -118,6 +118,38 @@ func earlyHints(res *result) []informational {
 	return out
 }
 
+// maxLearning is how many navigations after the first a route may take before netjet sends
+// its 103: netjet learns a route's hints from its pages.
+const maxLearning = 5
+
+// untilHinted navigates to url until a response comes after a 103, at most maxLearning times
+// after the first, and returns that response. The first navigation of a route never gets
+// one: nothing has been learned yet.
+func (c *client) untilHinted(t *testing.T, url string) *result {
+	t.Helper()
+	first := c.get(t, url)
+	require.Empty(t, first.early, "%s: 1xx responses before the route was ever seen", c.name)
+	for range maxLearning {
+		if res := c.get(t, url); len(res.early) > 0 {
+			return res
+		}
+	}
+	t.Fatalf("%s: no 103 in %d navigations", c.name, maxLearning+1)
+	return nil
+}
+
+// requireOneHint checks that res came after exactly one 1xx response, a 103 with the test
+// page's hint, and with the page's Link header.
+func requireOneHint(t *testing.T, res *result) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, res.status)
+	hints := earlyHints(res)
+	require.Len(t, hints, 1, "103 responses")
+	assert.Equal(t, []string{pageHint}, hints[0].header.Values("Link"))
+	assert.Len(t, res.early, 1, "1xx responses, 103 or other")
+	assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+}
+
 func TestEarlyHintsReachHTTP2AndHTTP3Clients(t *testing.T) {
 	origin := phpOrigin(t)
 	for _, newClient := range []func(*testing.T, *x509.CertPool) *client{h2Client, h3Client} {
@@ -129,25 +161,13 @@ func TestEarlyHintsReachHTTP2AndHTTP3Clients(t *testing.T) {
 	reverse_proxy `+origin)
 		cl := newClient(t, c.cert.pool)
 		t.Run(cl.name, func(t *testing.T) {
-			// netjet learns a route's hints from its first two pages: no 103 before that.
-			for i := range 2 {
-				res := cl.get(t, c.url+"/")
-				require.Equal(t, cl.name, protoName(res.resp))
-				assert.Empty(t, res.early, "navigation %d: 1xx responses before netjet has learned the route", i+1)
-			}
-			for i := range 2 {
-				res := cl.get(t, c.url+"/")
-				require.Equal(t, http.StatusOK, res.status)
-				hints := earlyHints(res)
-				require.Len(t, hints, 1, "navigation %d: 103 responses", i+3)
-				assert.Equal(t, []string{pageHint}, hints[0].header.Values("Link"))
-				assert.Len(t, res.early, 1, "navigation %d: 1xx responses, 103 or other", i+3)
-				assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
-			}
+			res := cl.untilHinted(t, c.url+"/")
+			assert.Equal(t, cl.name, protoName(res.resp))
+			requireOneHint(t, res)
+			requireOneHint(t, cl.get(t, c.url+"/")) // and the next navigation too
 
 			// A request that is not a navigation (a fetch(), a preload) gets no 103.
-			res := cl.get(t, c.url+"/", "Sec-Fetch-Mode", "cors")
-			assert.Empty(t, res.early)
+			assert.Empty(t, cl.get(t, c.url+"/", "Sec-Fetch-Mode", "cors").early)
 		})
 	}
 }
@@ -171,16 +191,17 @@ func TestEarlyHintsSkipHTTP1UnlessAllowed(t *testing.T) {
 		}
 		c := startCaddy(t, site)
 		cl := h1Client(t, c.cert.pool)
-		for range 2 {
-			cl.get(t, c.url+"/")
-		}
-		res := cl.get(t, c.url+"/")
-		require.Equal(t, "HTTP/1.1", res.resp.Proto)
 		if allow {
-			require.Len(t, earlyHints(res), 1, "with early_hints_http1")
-			assert.Equal(t, []string{pageHint}, earlyHints(res)[0].header.Values("Link"))
-		} else {
-			assert.Empty(t, res.early, "without early_hints_http1")
+			res := cl.untilHinted(t, c.url+"/")
+			require.Equal(t, "HTTP/1.1", res.resp.Proto)
+			requireOneHint(t, res)
+			continue
+		}
+		for i := range maxLearning + 1 {
+			res := cl.get(t, c.url+"/")
+			require.Equal(t, "HTTP/1.1", res.resp.Proto)
+			assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+			assert.Empty(t, res.early, "navigation %d without early_hints_http1", i+1)
 		}
 	}
 }
@@ -221,15 +242,9 @@ func TestReverseProxyForwardsTheOrigin103(t *testing.T) {
 	reverse_proxy `+origin.Listener.Addr().String())
 	for _, cl := range []*client{h2Client(t, c.cert.pool), h3Client(t, c.cert.pool)} {
 		t.Run(cl.name, func(t *testing.T) {
-			for range 2 {
-				cl.get(t, c.url+"/"+cl.name[len("HTTP/"):]) // a route per client
-			}
-			res := cl.get(t, c.url+"/"+cl.name[len("HTTP/"):])
+			res := cl.untilHinted(t, c.url+"/"+cl.name[len("HTTP/"):]) // a route per client
 			require.Equal(t, cl.name, protoName(res.resp))
-			hints := earlyHints(res)
-			require.Len(t, hints, 1, "103 responses")
-			assert.Equal(t, []string{pageHint}, hints[0].header.Values("Link"))
-			assert.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+			requireOneHint(t, res)
 			assert.Equal(t, string(page), res.body)
 		})
 	}
