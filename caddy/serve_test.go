@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/x509"
 	"io"
 	"net/http"
@@ -315,4 +316,56 @@ func TestStreamsStillStream(t *testing.T) {
 	rest, err := io.ReadAll(br)
 	require.NoError(t, err)
 	assert.Equal(t, "\ndata: second\n\n", string(rest))
+}
+
+// TestUpgradedConnectionsPassThrough checks that a connection upgrade (as WebSocket does)
+// through Caddy's reverse_proxy still reaches the origin's hijacked connection with netjet
+// in the chain: the writers netjet and the module put around Caddy's hand the connection on.
+func TestUpgradedConnectionsPassThrough(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "upgrade to echo", http.StatusUpgradeRequired)
+			return
+		}
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "echo")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		line, err := brw.ReadString('\n')
+		if err != nil {
+			return
+		}
+		_, _ = brw.WriteString("echo: " + line)
+		_ = brw.Flush()
+	}))
+	t.Cleanup(origin.Close)
+	c := startCaddy(t, `
+	netjet {
+		early_hints
+	}
+	reverse_proxy `+origin.Listener.Addr().String())
+
+	req, err := http.NewRequest(http.MethodGet, c.url+"/socket", nil)
+	require.NoError(t, err)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	// The transport itself: http.Client's Timeout would hide the connection behind a body
+	// that only reads.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp, err := h1Client(t, c.cert.pool).http.Transport.RoundTrip(req.WithContext(ctx))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	rw, ok := resp.Body.(io.ReadWriter)
+	require.True(t, ok, "the body of a 101 is the connection")
+	_, err = io.WriteString(rw, "hello\n")
+	require.NoError(t, err)
+	line, err := bufio.NewReader(rw).ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "echo: hello\n", line)
 }
