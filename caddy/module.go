@@ -43,20 +43,23 @@ type Handler struct {
 	Attributes []string `json:"attributes,omitempty"`
 
 	// CacheSize is how many pages are remembered so that a page seen before is not parsed
-	// again. Zero means 1024; negative disables the cache.
+	// again. Zero means netjet.DefaultCacheSize; negative disables the cache.
 	CacheSize int `json:"cache_size,omitempty"`
 
-	// MaxLinks caps the links added to one response. Zero means 10; negative: no limit.
+	// MaxLinks caps the links added to one response. Zero means netjet.DefaultMaxLinks;
+	// negative: no limit.
 	MaxLinks int `json:"max_links,omitempty"`
 
-	// MaxImages caps the images among them. Zero means 2; negative: no limit.
+	// MaxImages caps the images among them. Zero means netjet.DefaultMaxImages; negative: no
+	// limit.
 	MaxImages int `json:"max_images,omitempty"`
 
-	// MaxHeaderBytes caps the whole Link value. Zero means 1000; negative: no limit.
+	// MaxHeaderBytes caps the whole Link value. Zero means netjet.DefaultMaxHeaderBytes;
+	// negative: no limit.
 	MaxHeaderBytes int `json:"max_header_bytes,omitempty"`
 
 	// MaxBufferBytes is the most of one body held back while looking for links. Zero means
-	// 4 MiB. It must not be negative.
+	// netjet.DefaultMaxBufferBytes. It must not be negative.
 	MaxBufferBytes int `json:"max_buffer_bytes,omitempty"`
 
 	// EarlyHints sends a 103 Early Hints response before the handlers after this one run, on
