@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -368,4 +369,37 @@ func TestUpgradedConnectionsPassThrough(t *testing.T) {
 	line, err := bufio.NewReader(rw).ReadString('\n')
 	require.NoError(t, err)
 	assert.Equal(t, "echo: hello\n", line)
+}
+
+// TestEarlyHintsRouteGroupsPages checks early_hints_route through Caddy: with the first path
+// segment as the route, pages that netjet has never seen get the hints their section taught.
+func TestEarlyHintsRouteGroupsPages(t *testing.T) {
+	page := readFile(t, "site/index.html")
+	for _, grouped := range []bool{false, true} {
+		route := ""
+		if grouped {
+			route = "early_hints_route {http.request.host}/{http.request.uri.path.0}"
+		}
+		c := startCaddy(t, `
+	netjet {
+		early_hints
+		`+route+`
+	}
+	header Content-Type "text/html; charset=utf-8"
+	respond `+"`"+page+"`")
+		cl := h2Client(t, c.cert.pool)
+		var res *result
+		for i := range maxLearning + 1 { // a new page each time, all in /blog
+			res = cl.get(t, c.url+"/blog/post-"+strconv.Itoa(i))
+			require.Equal(t, pageLinks, res.resp.Header.Get("Link"))
+			if len(res.early) > 0 {
+				break
+			}
+		}
+		if grouped {
+			requireOneHint(t, res)
+		} else {
+			assert.Empty(t, res.early, "each page is a route of its own, never seen before")
+		}
+	}
 }
