@@ -35,7 +35,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		max_buffer_bytes  <n>
 //		early_hints
 //		early_hints_http1
-//		early_hints_route <placeholders>
+//		routes            <n>
+//		route             <placeholders>
 //		push
 //	}
 //
@@ -76,13 +77,15 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.EarlyHints, err = true, noArgs(d, name)
 		case "early_hints_http1":
 			h.EarlyHintsHTTP1, err = true, noArgs(d, name)
-		case "early_hints_route":
+		case "routes":
+			h.Routes, err = intArg(d, name)
+		case "route":
 			var a []string
 			if a, err = args(d, name); err == nil && len(a) != 1 {
-				err = d.Errf("netjet: early_hints_route: takes one argument, got %d", len(a))
+				err = d.Errf("netjet: route: takes one argument, got %d", len(a))
 			}
 			if err == nil {
-				h.EarlyHintsRoute = a[0]
+				h.Route = a[0]
 			}
 		case "push":
 			h.Push, err = true, noArgs(d, name)

@@ -77,7 +77,8 @@ func TestEverySubdirective(t *testing.T) {
 		max_buffer_bytes 65536
 		early_hints
 		early_hints_http1
-		early_hints_route {http.request.host}{http.request.uri.path.0}
+		routes 100
+		route {http.request.host}{http.request.uri.path.0}
 	}
 }`)
 	_, nj := siteHandlers(t, cfg)
@@ -92,7 +93,8 @@ func TestEverySubdirective(t *testing.T) {
 		"max_buffer_bytes":  65536.0,
 		"early_hints":       true,
 		"early_hints_http1": true,
-		"early_hints_route": "{http.request.host}{http.request.uri.path.0}",
+		"routes":            100.0,
+		"route":             "{http.request.host}{http.request.uri.path.0}",
 	}, nj)
 	// and the configuration provisions: netjet.New takes the options.
 	require.NoError(t, caddy.Validate(loadConfig(t, cfg)))
@@ -131,13 +133,15 @@ var badConfigs = []struct {
 	{block: "attributes", want: `netjet: attributes: needs at least one argument`},
 	{block: "early_hints yes", want: `netjet: early_hints: takes no argument, got "yes"`},
 	{block: "push on", want: `netjet: push: takes no argument, got "on"`},
-	{block: "early_hints_route a b", want: `netjet: early_hints_route: takes one argument, got 2`},
+	{block: "route a b", want: `netjet: route: takes one argument, got 2`},
+	{block: "routes x", want: `netjet: routes: must be an integer, got "x"`},
 	{block: "preload_fonts", want: `netjet: unknown subdirective "preload_fonts"`},
 	{block: "max_links 3 {\n\t\t\tx\n\t\t}", want: `netjet: max_links: takes no block`},
 	{block: `attributes "no push"`, provision: true,
 		want: `netjet: attributes: attributes[0] "no push": the name must be a token`},
 	{block: "early_hints_http1", provision: true, want: `netjet: early_hints_http1 needs early_hints`},
-	{block: "early_hints_route {http.request.uri.path}", provision: true, want: `netjet: early_hints_route needs early_hints`},
+	{block: "routes -1\n\t\troute {http.request.uri.path}", provision: true, want: `netjet: route needs routes`},
+	{block: "routes -1\n\t\tearly_hints", provision: true, want: `netjet: early_hints needs routes`},
 	{block: "attributes nopush\n\t\tpush", provision: true, want: `netjet: push contradicts the "nopush" in attributes`},
 }
 

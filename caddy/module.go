@@ -17,7 +17,6 @@
 package netjetcaddy
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -70,11 +69,14 @@ type Handler struct {
 	// EarlyHintsHTTP1 allows Early Hints over HTTP/1.1 too. It needs EarlyHints.
 	EarlyHintsHTTP1 bool `json:"early_hints_http1,omitempty"`
 
-	// EarlyHintsRoute names the route of a request, with placeholders: requests with the same
-	// route share their hints, and a route that comes out empty gets none. Empty means host
-	// and path, without the query ("{http.request.host}{http.request.uri.path}"). It needs
-	// EarlyHints.
-	EarlyHintsRoute string `json:"early_hints_route,omitempty"`
+	// Routes is how many routes netjet learns from. Zero means netjet.DefaultRoutes; negative:
+	// learn nothing, and so send no Early Hints.
+	Routes int `json:"routes,omitempty"`
+
+	// Route names the route of a request, with placeholders: requests with the same route
+	// share what they teach, and a request whose route comes out empty is left out. Empty
+	// means netjet's own. It needs Routes.
+	Route string `json:"route,omitempty"`
 
 	// Push pushes the final response's same-origin links over HTTP/2 where the connection
 	// allows it.
@@ -101,11 +103,12 @@ var kindNames = map[string]netjet.Kind{
 
 // Provision creates the handler's Preloader: one for the life of this configuration, whose
 // cache and learned hints every request it handles shares.
-func (h *Handler) Provision(caddy.Context) error {
+func (h *Handler) Provision(ctx caddy.Context) error {
 	opts, err := h.options()
 	if err != nil {
 		return err
 	}
+	opts.Logger = ctx.Slogger() // netjet's debug lines (why a request got no 103) go to Caddy's log
 	p, err := netjet.New(opts)
 	if err != nil {
 		return nameSubdirective(err)
@@ -125,6 +128,7 @@ func (h *Handler) options() (netjet.Options, error) {
 		MaxBufferBytes:  h.MaxBufferBytes,
 		EarlyHints:      h.EarlyHints,
 		EarlyHintsHTTP1: h.EarlyHintsHTTP1,
+		Routes:          h.Routes,
 		Push:            h.Push,
 	}
 	for _, name := range h.Kinds {
@@ -134,12 +138,9 @@ func (h *Handler) options() (netjet.Options, error) {
 		}
 		opts.Kinds |= k
 	}
-	if h.EarlyHintsRoute != "" {
-		if !h.EarlyHints {
-			return opts, errors.New("netjet: early_hints_route needs early_hints")
-		}
-		route := h.EarlyHintsRoute
-		opts.EarlyHintsRoute = func(r *http.Request) string {
+	if h.Route != "" {
+		route := h.Route
+		opts.Route = func(r *http.Request) string {
 			repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 			if repl == nil {
 				return "" // not a request Caddy is serving: no placeholders, so no route
@@ -155,7 +156,6 @@ func (h *Handler) options() (netjet.Options, error) {
 // "Options.EarlyHints" is a prefix of "Options.EarlyHintsHTTP1".
 var subdirectives = []struct{ field, name string }{
 	{"Options.EarlyHintsHTTP1", "early_hints_http1"},
-	{"Options.EarlyHintsRoute", "early_hints_route"},
 	{"Options.EarlyHints", "early_hints"},
 	{"Options.Attributes", "attributes"},
 	{"Options.CacheSize", "cache_size"},
@@ -164,6 +164,8 @@ var subdirectives = []struct{ field, name string }{
 	{"Options.MaxHeaderBytes", "max_header_bytes"},
 	{"Options.MaxBufferBytes", "max_buffer_bytes"},
 	{"Options.Kinds", "kinds"},
+	{"Options.Routes", "routes"},
+	{"Options.Route", "route"},
 	{"Options.Push", "push"},
 }
 

@@ -27,14 +27,14 @@ func TestServeHTTPReturnsTheNextHandlersError(t *testing.T) {
 	assert.False(t, rec.Flushed)
 }
 
-func TestEarlyHintsRouteUsesPlaceholders(t *testing.T) {
-	h := &Handler{EarlyHints: true, EarlyHintsRoute: "{http.request.host}|{http.request.uri.path.0}"}
+func TestRouteUsesPlaceholders(t *testing.T) {
+	h := &Handler{EarlyHints: true, Route: "{http.request.host}|{http.request.uri.path.0}"}
 	opts, err := h.options()
 	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodGet, "https://example.com/blog/post-1?x=1", nil)
 	repl := caddy.NewReplacer()
 	r = caddyhttp.PrepareRequest(r, repl, nil, nil)
-	assert.Equal(t, "example.com|blog", opts.EarlyHintsRoute(r))
+	assert.Equal(t, "example.com|blog", opts.Route(r))
 	// Outside Caddy there are no placeholders to fill: no route, so no hints.
-	assert.Equal(t, "", opts.EarlyHintsRoute(httptest.NewRequest(http.MethodGet, "/", nil)))
+	assert.Equal(t, "", opts.Route(httptest.NewRequest(http.MethodGet, "/", nil)))
 }

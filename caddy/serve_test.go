@@ -371,14 +371,14 @@ func TestUpgradedConnectionsPassThrough(t *testing.T) {
 	assert.Equal(t, "echo: hello\n", line)
 }
 
-// TestEarlyHintsRouteGroupsPages checks early_hints_route through Caddy: with the first path
+// TestRouteGroupsPages checks route through Caddy: with the first path
 // segment as the route, pages that netjet has never seen get the hints their section taught.
-func TestEarlyHintsRouteGroupsPages(t *testing.T) {
+func TestRouteGroupsPages(t *testing.T) {
 	page := readFile(t, "site/index.html")
 	for _, grouped := range []bool{false, true} {
 		route := ""
 		if grouped {
-			route = "early_hints_route {http.request.host}/{http.request.uri.path.0}"
+			route = "route {http.request.host}/{http.request.uri.path.0}"
 		}
 		c := startCaddy(t, `
 	netjet {
