@@ -69,6 +69,9 @@ func (c *pageCache) key(r *http.Request, h http.Header, status int, v visit) uin
 		}
 	}
 	if isPrivate(h) {
+		if v.caller == 0 {
+			return 0 // no learner to tell callers apart (Options.Routes < 0): not cached
+		}
 		var b [8]byte
 		for i := range b {
 			b[i] = byte(v.caller >> (8 * i))
