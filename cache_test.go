@@ -1,6 +1,7 @@
 package netjet_test
 
 import (
+	"fmt"
 	"html"
 	"io"
 	"maps"
@@ -107,4 +108,24 @@ func TestCacheKeyKeepsApartWhatAnHTTPCacheWould(t *testing.T) {
 			assert.Equal(t, [2]uint64{2, 2}, [2]uint64{st.Parsed, st.CacheHits}, "parsed, cache hits")
 		})
 	}
+}
+
+// TestPrivateNotCachedWithoutLearning: with Options.Routes negative nothing tells callers
+// apart, so a private page is read for each response rather than cached for everyone.
+func TestPrivateNotCachedWithoutLearning(t *testing.T) {
+	p := mustPreloader(t, netjet.Options{Routes: -1})
+	srv := startServer(t, p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private")
+		w.Header().Set("ETag", `"1"`)
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<link rel=stylesheet href="`+html.EscapeString(r.Header.Get("Cookie"))+`.css">`)
+	})))
+	for i := range 4 {
+		req := srv.newRequest(t, http.MethodGet, "/")
+		user := fmt.Sprintf("u=%d", i%2)
+		req.Header.Set("Cookie", user)
+		resp, _ := srv.fetch(t, req)
+		assert.Equal(t, []string{"<" + user + ".css>; rel=preload; as=style"}, resp.Header.Values("Link"))
+	}
+	assert.Zero(t, p.Stats().CacheHits)
 }
