@@ -196,10 +196,27 @@ func (st *routeState) links(v visit) []Link {
 
 // own returns the links the caller's own last two responses of the route had in common.
 func (st *routeState) own(v visit) []Link {
+	if e := st.entry(v); e != nil {
+		return e.stable
+	}
+	return nil
+}
+
+// last returns the links of the caller's own last response of the route: what a HEAD after
+// a GET expects to see.
+func (st *routeState) last(v visit) []Link {
+	if e := st.entry(v); e != nil {
+		return e.last
+	}
+	return nil
+}
+
+// entry returns the caller's entry, if the route's latest from its client is the caller's.
+func (st *routeState) entry(v visit) *routeEntry {
 	for i := range st.entries {
 		if e := &st.entries[i]; e.client == v.client {
 			if e.caller == v.caller {
-				return e.stable
+				return e
 			}
 			return nil
 		}

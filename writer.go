@@ -120,9 +120,13 @@ func (w *preloadWriter) begin() bool {
 		return false
 	}
 	if w.req.Method == http.MethodHead {
-		// No body to read: what the route taught is all there is.
-		if links := w.p.learner.state(w.visit, false).links(w.visit); len(links) > 0 {
-			w.useLinks(w.p.render(w.p.withLate(w.req, w.visit, w.p.merge(nil, false, links))))
+		// No body to read: what the route taught is all there is, and the caller's own last
+		// GET of it, which it may see again.
+		if st := w.p.learner.state(w.visit, false); st != nil {
+			links := w.p.merge(st.last(w.visit), false, st.links(w.visit))
+			if len(links) > 0 {
+				w.useLinks(w.p.render(w.p.withLate(w.req, w.visit, links)))
+			}
 		}
 		return false
 	}

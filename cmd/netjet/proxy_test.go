@@ -852,3 +852,24 @@ func TestProxyDoesNotRepeatAURLSpelledAnotherWay(t *testing.T) {
 	res, _ := get(t, rawClient(t, nil), proxy.url("/"))
 	assert.Equal(t, []string{"</style.css>; rel=preload; as=style"}, res.Header["Link"])
 }
+
+// curl -I after a GET: a HEAD of a page without an ETag gets the Link its caller's GET got.
+func TestProxyHEADAfterGETCarriesTheLinks(t *testing.T) {
+	origin := htmlOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.Method == http.MethodGet {
+			io.WriteString(w, originPage)
+		}
+	})
+	proxy := startProxy(t, "-upstream", origin)
+	client := rawClient(t, nil)
+	res, _ := get(t, client, proxy.url("/post"))
+	want := res.Header["Link"]
+	require.NotEmpty(t, want)
+	req, err := http.NewRequest(http.MethodHead, proxy.url("/post"), nil)
+	require.NoError(t, err)
+	head, err := client.Do(req)
+	require.NoError(t, err)
+	head.Body.Close()
+	assert.Equal(t, want, head.Header["Link"])
+}
