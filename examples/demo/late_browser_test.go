@@ -78,7 +78,7 @@ var lateResources = []string{lateImport, lateFont, lateHero}
 func TestBrowserFetchesLearnedLateResourcesOnceFromTheHints(t *testing.T) {
 	b := newTestBrowser(t, lateSite(300*time.Millisecond))
 	sheet := `</late/page.css>; rel=preload; as=style`
-	learned := []string{ // what netjet learns for the page, in the order it names them
+	learned := []string{ // the page's links once netjet has learned, in the order it names them
 		sheet,
 		`</late/type.css>; rel=preload; as=style`,
 		`</static/square.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin`,
