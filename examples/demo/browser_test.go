@@ -41,7 +41,7 @@ var hinted = []string{"/static/site.css", "/static/theme.css", "/static/app.js"}
 const unusedPreloadWait = 4 * time.Second
 
 func TestBrowserFetchesEveryLinkHeaderPreloadOnce(t *testing.T) {
-	b := newTestBrowser(t, config{think: 100 * time.Millisecond})
+	b := newTestBrowser(t, handler(config{think: 100 * time.Millisecond}))
 	nav := b.navigate(t, unusedPreloadWait)
 
 	for _, p := range preloaded {
@@ -54,7 +54,7 @@ func TestBrowserFetchesEveryLinkHeaderPreloadOnce(t *testing.T) {
 
 func TestBrowserTakesEarlyHintsAndFetchesEachResourceOnce(t *testing.T) {
 	const think = 300 * time.Millisecond
-	b := newTestBrowser(t, config{earlyHints: true, think: think})
+	b := newTestBrowser(t, handler(config{earlyHints: true, think: think}))
 	for range 2 { // netjet learns the route's links from its first two responses
 		b.navigate(t, 0)
 	}
@@ -86,22 +86,22 @@ func TestBrowserTakesEarlyHintsAndFetchesEachResourceOnce(t *testing.T) {
 	assert.Empty(t, nav.preloadWarnings())
 }
 
-// testBrowser is headless Chromium and the demo site on an HTTP/2 test server whose
-// certificate the browser trusts.
+// testBrowser is headless Chromium and a site (a page at / and what it needs) on an HTTP/2
+// test server whose certificate the browser trusts.
 type testBrowser struct {
 	ctx    context.Context
 	srv    *httptest.Server
 	served *servedLog
 }
 
-func newTestBrowser(t *testing.T, cfg config) *testBrowser {
+func newTestBrowser(t *testing.T, site http.Handler) *testBrowser {
 	t.Helper()
 	chromium := findChromium(t)
 	cert, err := selfsigned.New("netjet demo", "127.0.0.1")
 	require.NoError(t, err)
 	served := &servedLog{}
 	served.reset()
-	srv := httptest.NewUnstartedServer(served.wrap(handler(cfg)))
+	srv := httptest.NewUnstartedServer(served.wrap(site))
 	srv.EnableHTTP2 = true
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.StartTLS()
@@ -148,7 +148,9 @@ type navigation struct {
 	served         map[string]int       // requests the server got, by path
 	arrived        map[string]time.Time // when the server got each one
 	pageDone       time.Time            // when the server finished the page
+	page           pageHeaders          // the Link headers the server sent with the page
 	requests       map[string]int       // requests the browser sent, by URL
+	requestedBy    map[string][]string  // the DevTools initiator of each request the browser sent, by URL
 	initiators     map[string][]string  // the initiator type of each resource timing entry, by URL
 	timings        map[string]int       // resource timing entries, by URL
 	fromEarlyHints map[string]bool      // responses that came from an Early Hints preload, by URL
@@ -169,10 +171,11 @@ func (n *navigation) preloadWarnings() []string {
 }
 
 // navigate loads the home page in a new browser context, with an empty cache and no open
-// connection, and stays on it for linger after the load event, for late console warnings.
+// connection, waits until it is laid out and its fonts are loaded, and stays on it for
+// linger, for late fetches and console warnings.
 func (b *testBrowser) navigate(t *testing.T, linger time.Duration) *navigation {
 	t.Helper()
-	nav := &navigation{requests: map[string]int{}, fromEarlyHints: map[string]bool{}}
+	nav := &navigation{requests: map[string]int{}, requestedBy: map[string][]string{}, fromEarlyHints: map[string]bool{}}
 	var mu sync.Mutex
 	// chromedp enables the Network, Log and Runtime domains when it attaches to the tab.
 	tabCtx, cancelTab := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(),
@@ -182,6 +185,11 @@ func (b *testBrowser) navigate(t *testing.T, linger time.Duration) *navigation {
 			switch ev := ev.(type) {
 			case *network.EventRequestWillBeSent:
 				nav.requests[ev.Request.URL]++
+				by := "none"
+				if ev.Initiator != nil {
+					by = strings.TrimSpace(string(ev.Initiator.Type) + " " + ev.Initiator.URL)
+				}
+				nav.requestedBy[ev.Request.URL] = append(nav.requestedBy[ev.Request.URL], by)
 			case *network.EventResponseReceivedEarlyHints:
 				nav.earlyHints++
 			case *network.EventResponseReceived:
@@ -200,22 +208,29 @@ func (b *testBrowser) navigate(t *testing.T, linger time.Duration) *navigation {
 
 	b.served.reset()
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(b.url("/"))))
+	// The load event can come before the page's first layout, and so before the browser has
+	// asked for the fonts its text uses: lay the page out, which asks for them, and wait
+	// until they are loaded.
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		`document.body.getBoundingClientRect(), document.fonts.ready.then(() => true)`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Sleep(linger)))
 	entries, err := chromedp.Run(ctx, chromedp.Evaluate[[]struct {
 		Name          string `json:"name"`
 		InitiatorType string `json:"initiatorType"`
 	}](`performance.getEntriesByType('resource').map(e => ({name: e.name, initiatorType: e.initiatorType}))`))
 	require.NoError(t, err)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Sleep(linger)))
 
 	nav.timings, nav.initiators = map[string]int{}, map[string][]string{}
 	for _, e := range entries {
 		nav.timings[e.Name]++
 		nav.initiators[e.Name] = append(nav.initiators[e.Name], e.InitiatorType)
 	}
-	nav.served, nav.arrived, nav.pageDone = b.served.snapshot()
+	nav.served, nav.arrived, nav.pageDone, nav.page = b.served.snapshot()
 	mu.Lock()
 	defer mu.Unlock()
 	nav.requests = copyMap(nav.requests)
+	nav.requestedBy = copyMap(nav.requestedBy)
 	nav.fromEarlyHints = copyMap(nav.fromEarlyHints)
 	nav.console = append([]string(nil), nav.console...)
 	return nav
@@ -230,12 +245,19 @@ func copyMap[V any](m map[string]V) map[string]V {
 }
 
 // servedLog records the requests the server gets, when they arrive, and when the home
-// page's response ends.
+// page's response ends and with which Link headers.
 type servedLog struct {
 	mu       sync.Mutex
 	counts   map[string]int
 	arrived  map[string]time.Time
 	pageDone time.Time
+	page     pageHeaders
+}
+
+// pageHeaders are the Link headers the server sent with the home page.
+type pageHeaders struct {
+	hints []string // the Link value of each 103 Early Hints response
+	link  string   // the final response's Link header
 }
 
 func (l *servedLog) wrap(next http.Handler) http.Handler {
@@ -246,23 +268,58 @@ func (l *servedLog) wrap(next http.Handler) http.Handler {
 			l.arrived[r.URL.Path] = time.Now()
 		}
 		l.mu.Unlock()
-		next.ServeHTTP(w, r)
-		if r.URL.Path == "/" {
-			l.mu.Lock()
-			l.pageDone = time.Now()
-			l.mu.Unlock()
+		if r.URL.Path != "/" {
+			next.ServeHTTP(w, r)
+			return
 		}
+		next.ServeHTTP(&pageWriter{ResponseWriter: w, log: l}, r)
+		l.mu.Lock()
+		l.pageDone = time.Now()
+		l.mu.Unlock()
 	})
 }
 
 func (l *servedLog) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.counts, l.arrived, l.pageDone = map[string]int{}, map[string]time.Time{}, time.Time{}
+	l.counts, l.arrived, l.pageDone, l.page = map[string]int{}, map[string]time.Time{}, time.Time{}, pageHeaders{}
 }
 
-func (l *servedLog) snapshot() (map[string]int, map[string]time.Time, time.Time) {
+func (l *servedLog) snapshot() (map[string]int, map[string]time.Time, time.Time, pageHeaders) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return copyMap(l.counts), copyMap(l.arrived), l.pageDone
+	page := l.page
+	page.hints = append([]string(nil), page.hints...)
+	return copyMap(l.counts), copyMap(l.arrived), l.pageDone, page
+}
+
+// pageWriter records the Link headers of the home page's responses, 103s included. Its
+// Unwrap lets netjet see that the server's own writer, beneath it, sends a 103 as such.
+type pageWriter struct {
+	http.ResponseWriter
+	log         *servedLog
+	wroteHeader bool
+}
+
+func (w *pageWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *pageWriter) WriteHeader(status int) {
+	if !w.wroteHeader {
+		w.log.mu.Lock()
+		if status == http.StatusEarlyHints {
+			w.log.page.hints = append(w.log.page.hints, strings.Join(w.Header().Values("Link"), ", "))
+		} else if status >= 200 {
+			w.log.page.link = strings.Join(w.Header().Values("Link"), ", ")
+			w.wroteHeader = true
+		}
+		w.log.mu.Unlock()
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *pageWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
 }
