@@ -108,8 +108,8 @@ func TestCompressedBodyPassesWithoutLinks(t *testing.T) {
 	}
 }
 
-// A gzip bomb decodes to far more than it weighs: netjet decodes at most MaxBufferBytes of it,
-// which holds the links at its start.
+// A gzip bomb decodes to far more than it weighs: netjet decodes a bounded start of it (eight
+// times MaxBufferBytes), which holds the links at its start.
 func TestGzipBombCostsAtMostTheBuffer(t *testing.T) {
 	const limit = 64 << 10
 	bomb := gzipped(t, encodedPage+strings.Repeat("<p>", 100<<20/3)+`<img src=/late.png>`)
@@ -130,7 +130,9 @@ func TestGzipBombCostsAtMostTheBuffer(t *testing.T) {
 			p.Handler(encodedHandler("gzip", "text/html", bomb)).ServeHTTP(rec, srv.newRequest(t, http.MethodGet, "/"))
 		}
 	})
-	assert.Less(t, allocs.AllocedBytesPerOp(), int64(len(bomb)+8*limit),
+	// The decoded copy grows by doubling to 8*limit, from a pooled buffer; the gzip reader
+	// has its window and tables: a few times the bound, nothing like the 100 MB.
+	assert.Less(t, allocs.AllocedBytesPerOp(), int64(len(bomb)+8*8*limit),
 		"decoding a 100 MB bomb allocates %d bytes", allocs.AllocedBytesPerOp())
 }
 

@@ -270,7 +270,7 @@ func (w *preloadWriter) send(doc []byte, complete bool) error {
 		w.stopReading()
 	} else {
 		w.p.stats.parsed.Add(1)
-		head, headRead := w.headLinks(doc)
+		head, headRead := w.headLinks(doc, complete)
 		headRead = headRead || complete
 		links := w.p.merge(head, headRead, w.p.learner.state(w.visit, false).links(w.visit))
 		w.useLinks(w.p.render(w.p.withLate(w.req, w.visit, links)))
@@ -284,18 +284,32 @@ func (w *preloadWriter) send(doc []byte, complete bool) error {
 	return nil
 }
 
+// decodeFactor bounds the decoded copy of a compressed body's start: so many times what may be
+// held, as HTML compresses several times over.
+const decodeFactor = 8
+
 // headLinks returns the links of the start of the body, and whether its whole head was read.
 // When the whole body is to be read, it keeps what the scanner will read on once the body
 // passes.
-func (w *preloadWriter) headLinks(doc []byte) ([]Link, bool) {
+func (w *preloadWriter) headLinks(doc []byte, complete bool) ([]Link, bool) {
 	if w.page == nil {
-		decoded := decodeBody(w.encoding, doc, w.p.opts.MaxBufferBytes)
+		// A compressed body: the start held is decoded and read whole. When it is the whole
+		// page, its links are the page's, as for a page read to its end.
+		limit := decodeFactor * w.p.opts.MaxBufferBytes
+		decoded := decodeBody(w.encoding, doc, limit)
 		defer putBuffer(decoded)
 		c := w.p.newCollector(w.req.URL.EscapedPath(), w.req.TLS != nil)
 		s := getScanner()
 		c.scan(s, *decoded)
 		putScanner(s)
-		return c.links(), c.headDone
+		links := c.links()
+		if complete && len(*decoded) < limit && w.status == http.StatusOK {
+			pl := w.p.render(links)
+			w.p.stats.learned.Add(1)
+			w.p.cache.add(w.key, pl)
+			w.learn(pl)
+		}
+		return links, c.headDone
 	}
 	pr := w.page
 	if pr.s == nil || pr.scanned < len(doc) {
