@@ -4,39 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
-
-// corpusDir holds the real pages benchmarks and corpus tests read. It sits beside the
-// repository, not in it.
-const corpusDir = "../shared/corpus/pages"
-
-// readCorpusPage returns one corpus page, or skips the test when the corpus is absent.
-func readCorpusPage(tb testing.TB, name string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir, name))
-	if os.IsNotExist(err) {
-		tb.Skipf("corpus page %s not found (%s is beside the repository in CI)", name, corpusDir)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-// discardWriter is the cheapest ResponseWriter: what a benchmark measures is the handler
-// and the middleware, not a connection.
-type discardWriter struct {
-	h    http.Header
-	code int
-}
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) WriteHeader(code int)        { w.code = code }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // pageHandler serves page as an HTML handler would, with an ETag when etag is not empty.
 func pageHandler(page []byte, etag string) http.Handler {

@@ -243,17 +243,9 @@ func TestEarlyHintsCarryNoHeaderSetEarlierInTheChain(t *testing.T) {
 	hs.teach(t, "/")
 	nav := hs.navigate(t, "/", "navigate", nil)
 	require.Len(t, nav.hints, 1)
-	assert.Equal(t, []string{"Link"}, headerNames(nav.hints[0]), "the 103 carries the hints and nothing else")
+	assert.Equal(t, []string{"Link"}, HeaderNames(nav.hints[0]), "the 103 carries the hints and nothing else")
 	assert.Equal(t, "session=secret", nav.header.Get("Set-Cookie"), "the final response keeps the outer headers")
 	assert.Equal(t, "42", nav.header.Get("X-Request-Id"))
-}
-
-func headerNames(h textproto.MIMEHeader) []string {
-	var names []string
-	for k := range h {
-		names = append(names, k)
-	}
-	return names
 }
 
 // TestPrivateResponsesTeachOnlyTheirCaller: a page marked private (or no-store, as PHP's

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -134,24 +132,6 @@ func manyImages(n int) []byte {
 		fmt.Fprintf(&b, "<img src=/i%d.png>", i)
 	}
 	return b.Bytes()
-}
-
-// allocatedBy returns the bytes allocated while f runs.
-func allocatedBy(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
-// retainedHeap returns the live heap after a full collection.
-func retainedHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }
 
 func TestHostileDocumentsThroughLinks(t *testing.T) {
@@ -285,31 +265,6 @@ func TestHostileTenMegabyteAttributeThroughTheMiddleware(t *testing.T) {
 		"doubling the body must not raise netjet's allocations (bounded by what it holds)")
 }
 
-// compareStream reads r to the end and reports where it differs from want, without holding
-// a second copy of a large body.
-func compareStream(r io.Reader, want []byte) error {
-	buf := make([]byte, 64<<10)
-	off := 0
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			if off+n > len(want) || !bytes.Equal(buf[:n], want[off:off+n]) {
-				return fmt.Errorf("body differs within bytes %d..%d (want %d bytes)", off, off+n, len(want))
-			}
-			off += n
-		}
-		if err == io.EOF {
-			if off != len(want) {
-				return fmt.Errorf("body ends at %d bytes, want %d", off, len(want))
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("after %d bytes: %w", off, err)
-		}
-	}
-}
-
 // TestHostileCachedPageKeepsOnlyWhatItCanSend: a cached page should cost about what its
 // header can hold, not the size of links that can never be sent. Without that, pages carrying
 // one huge URL (user content, a data: URL in disguise) make the cache hold CacheSize times
@@ -367,26 +322,6 @@ func TestImageSrcsetResolvedAgainstBase(t *testing.T) {
 				"%s: a browser would fetch imagesrcset's relative URLs from %s, not from the <base>", doc, hostileDocURL)
 		}
 	}
-}
-
-// corpusDir holds real pages; tests that read them skip when it is absent.
-const corpusDir = "../shared/corpus/pages"
-
-// corpusPages returns the corpus pages by name, or skips the test.
-func corpusPages(t *testing.T) map[string][]byte {
-	t.Helper()
-	names, err := filepath.Glob(filepath.Join(corpusDir, "*.html"))
-	require.NoError(t, err)
-	if len(names) == 0 {
-		t.Skipf("no corpus at %s", corpusDir)
-	}
-	pages := make(map[string][]byte, len(names))
-	for _, name := range names {
-		b, err := os.ReadFile(name)
-		require.NoError(t, err)
-		pages[filepath.Base(name)] = b
-	}
-	return pages
 }
 
 // TestHostileEveryCutOfACorpusPage cuts a real page at evenly spaced byte offsets, as a flush

@@ -73,7 +73,7 @@ func newLoadSite(t *testing.T) *loadSite {
 	} else {
 		site.pages = generatedPages(60)
 	}
-	expect := mustPreloader(t, netjet.Options{MaxLinks: -1, MaxImages: -1, MaxHeaderBytes: -1})
+	expect := mustPreloader(t, uncapped)
 	for i, page := range site.pages {
 		sum := sha256.Sum256(page)
 		site.etags = append(site.etags, `"`+hex.EncodeToString(sum[:8])+`"`)
@@ -234,15 +234,6 @@ func (c *loadClient) checkOwnLinks(t *testing.T, values []string, path, what str
 			assert.True(t, c.site.ownLinks[c.tls()][path][l], "%s: %q is no link of this page", what, l)
 		}
 	}
-}
-
-// linkSet returns the values of links as a set.
-func linkSet(links []netjet.Link) map[string]bool {
-	set := make(map[string]bool, len(links))
-	for _, l := range links {
-		set[l.String()] = true
-	}
-	return set
 }
 
 // tls indexes loadSite.ownLinks: 1 over TLS.

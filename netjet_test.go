@@ -11,12 +11,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httptrace"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,126 +29,6 @@ import (
 
 	"github.com/netjet-go/netjet"
 )
-
-// page is the HTML most tests serve, and pageLinks the Link value netjet gives it.
-const (
-	page = `<!doctype html><html><head><link rel="stylesheet" href="/app.css">` +
-		`<script src="/app.js"></script></head><body><img src="/hero.jpg"><p>Hello</p></body></html>`
-	pageLinks = "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script, </hero.jpg>; rel=preload; as=image"
-	// pageHeadLinks is the Link value of page written in pieces, the first time: the header
-	// goes out at the end of the head, before the body's image has been written.
-	pageHeadLinks = "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script"
-)
-
-// hangGuard bounds every wait on the other side of a connection. It only turns a hang into a
-// failure: no assertion depends on how long anything takes.
-const hangGuard = 10 * time.Second
-
-// testServer is a real server on the loopback interface, with the log it writes its errors to.
-type testServer struct {
-	*httptest.Server
-	errorLog *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// startServer serves h over HTTP/1.1.
-func startServer(t *testing.T, h http.Handler) *testServer { return start(t, h, false) }
-
-// startHTTP2Server serves h over HTTP/2 with TLS; its Client speaks HTTP/2.
-func startHTTP2Server(t *testing.T, h http.Handler) *testServer { return start(t, h, true) }
-
-func start(t *testing.T, h http.Handler, http2 bool) *testServer {
-	t.Helper()
-	s := &testServer{Server: httptest.NewUnstartedServer(h), errorLog: &lockedBuffer{}}
-	s.Config.ErrorLog = log.New(s.errorLog, "", 0)
-	if http2 {
-		s.EnableHTTP2 = true
-		s.StartTLS()
-	} else {
-		s.Start()
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-// protocols are the two ways a browser talks to the server; behaviour that lives in the
-// protocol is tested over both.
-var protocols = []struct {
-	name  string
-	major int
-	start func(*testing.T, http.Handler) *testServer
-}{
-	{"HTTP/1.1", 1, startServer},
-	{"HTTP/2", 2, startHTTP2Server},
-}
-
-// preload returns h behind a new netjet Preloader with opts.
-func preload(t *testing.T, opts netjet.Options, h http.Handler) http.Handler {
-	t.Helper()
-	p, err := netjet.New(opts)
-	require.NoError(t, err)
-	return p.Handler(h)
-}
-
-// htmlHandler answers every request with status and body as HTML.
-func htmlHandler(status int, body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}
-}
-
-// newRequest returns a request for the server's path, bound to the test's lifetime.
-func (s *testServer) newRequest(t *testing.T, method, path string) *http.Request {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, s.URL+path, nil)
-	require.NoError(t, err)
-	return req
-}
-
-// fetch sends req with the server's client and returns the response and its whole body.
-func (s *testServer) fetch(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := s.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, string(body)
-}
-
-func (s *testServer) get(t *testing.T, path string) (*http.Response, string) {
-	t.Helper()
-	return s.fetch(t, s.newRequest(t, http.MethodGet, path))
-}
-
-// waitFor blocks until ch is closed, and reports whether it was. It may run in a handler.
-func waitFor(t *testing.T, ch <-chan struct{}, what string) bool {
-	select {
-	case <-ch:
-		return true
-	case <-time.After(hangGuard):
-		t.Errorf("gave up waiting for %s", what)
-		return false
-	}
-}
 
 func TestHTMLGetsLinks(t *testing.T) {
 	for _, proto := range protocols {
@@ -331,21 +207,6 @@ func TestBodyOverBufferLimitKeepsLinksFoundSoFar(t *testing.T) {
 			assert.Equal(t, body, got)
 		})
 	}
-}
-
-// traceInformational returns req with a trace that records the 1xx responses the client
-// gets, and closes first when the first one arrives.
-func traceInformational(req *http.Request, first chan struct{}) (*http.Request, *[]textproto.MIMEHeader, *[]int) {
-	var once sync.Once
-	var headers []textproto.MIMEHeader
-	var codes []int
-	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-		codes = append(codes, code)
-		headers = append(headers, h)
-		once.Do(func() { close(first) })
-		return nil
-	}}
-	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace)), &headers, &codes
 }
 
 func Test1xxThenFinalStatus(t *testing.T) {
@@ -698,22 +559,6 @@ func TestEnableFullDuplexThroughWrapper(t *testing.T) {
 	assert.Equal(t, "got hello\n", string(rest))
 }
 
-// recoverer answers 500 when the handler panics, as recovery middleware does; it lets
-// http.ErrAbortHandler through, as it must.
-func recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				http.Error(w, "recovered", http.StatusInternalServerError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
 func TestPanicAfterWriteGivesRecovererA500(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
@@ -843,22 +688,6 @@ func headerWithout(h http.Header, keys ...string) http.Header {
 		h.Del(k)
 	}
 	return h
-}
-
-// etagPage serves an HTML page with the given ETag (none when empty) whose one stylesheet
-// is named by the query's v: the body can change while the ETag stays.
-func etagPage(etag string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if etag != "" {
-			w.Header().Set("ETag", etag)
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = fmt.Fprintf(w, `<link rel="stylesheet" href="/%s.css">`, r.URL.Query().Get("v"))
-	}
-}
-
-func styleLink(name string) []string {
-	return []string{"</" + name + ".css>; rel=preload; as=style"}
 }
 
 func TestHEADNeverCachesEmptyLinks(t *testing.T) {
@@ -1119,11 +948,11 @@ func TestCapsHoldOnCorpus(t *testing.T) {
 					doc = doc[n:]
 				}
 			})))
-			uncapped := mustPreloader(t, netjet.Options{MaxLinks: -1, MaxImages: -1, MaxHeaderBytes: -1})
+			all := mustPreloader(t, uncapped)
 			blocking, found := 0, 0
 			for path, doc := range pages {
 				whole := splitLinks(joinLinks(p.Links(doc, path)))
-				own := splitLinks(joinLinks(uncapped.Links(doc, path)))
+				own := splitLinks(joinLinks(all.Links(doc, path)))
 				for i := 1; i <= 3; i++ {
 					resp, body := srv.get(t, path)
 					require.Equal(t, string(doc), body, path)
@@ -1177,34 +1006,6 @@ func checkCaps(t *testing.T, header string, links []string, path string) {
 	assert.LessOrEqual(t, images, netjet.DefaultMaxImages, path)
 	assert.NotContains(t, header, "\r", path)
 	assert.NotContains(t, header, "\n", path)
-}
-
-// splitLinks splits a Link header value into its link-values, at the commas outside <...>
-// and quoted strings.
-func splitLinks(v string) []string {
-	var out []string
-	start, inURL, inQuote := 0, false, false
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case inQuote && c == '\\':
-			i++
-		case inQuote:
-			inQuote = c != '"'
-		case inURL:
-			inURL = c != '>'
-		case c == '<':
-			inURL = true
-		case c == '"':
-			inQuote = true
-		case c == ',':
-			out = append(out, strings.TrimSpace(v[start:i]))
-			start = i + 1
-		}
-	}
-	if rest := strings.TrimSpace(v[start:]); rest != "" {
-		out = append(out, rest)
-	}
-	return out
 }
 
 // splitEvery cuts s into pieces of n bytes, for handlers that write in small pieces.

@@ -2,7 +2,6 @@ package netjet
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,14 +30,6 @@ func runLinkTests(t *testing.T, tests []linkTest) {
 			assert.Equal(t, tt.want, linkValues(p.Links([]byte(tt.doc), tt.docURL)))
 		})
 	}
-}
-
-func linkValues(links []Link) []string {
-	var vs []string
-	for _, l := range links {
-		vs = append(vs, l.String())
-	}
-	return vs
 }
 
 // numbered formats format with every index in [from, to), e.g. numbered("<img src=/%d.png>", 0, 3).
@@ -447,24 +438,6 @@ func assertSafeLinkValue(t *testing.T, v string) {
 		}
 	}
 	require.False(t, open || quoted, "unterminated URL or quoted string in %q", v)
-}
-
-// corpusPages returns the names of the corpus pages, or skips the test without them.
-func corpusPages(t *testing.T) []string {
-	t.Helper()
-	entries, err := os.ReadDir(corpusDir)
-	if os.IsNotExist(err) {
-		t.Skipf("%s not found (it sits beside the repository)", corpusDir)
-	}
-	require.NoError(t, err)
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".html") {
-			names = append(names, e.Name())
-		}
-	}
-	require.NotEmpty(t, names)
-	return names
 }
 
 // TestLinksCorpusWithinCaps runs the default caps over real pages (wrapper pitfall 19).

@@ -69,19 +69,11 @@ func TestEarlyHintsNotThroughTimeoutHandler(t *testing.T) {
 					return
 				}
 				require.Equal(t, []int{http.StatusEarlyHints}, codes)
-				assert.Equal(t, []string{"Link"}, headerNames(hints[0]), "the 103 carries the hints alone")
+				assert.Equal(t, []string{"Link"}, netjet.HeaderNames(hints[0]), "the 103 carries the hints alone")
 				assert.Equal(t, "</app.css>; rel=preload; as=style, </app.js>; rel=preload; as=script", hints[0].Get("Link"))
 			})
 		}
 	}
-}
-
-func headerNames(h textproto.MIMEHeader) []string {
-	var names []string
-	for k := range h {
-		names = append(names, k)
-	}
-	return names
 }
 
 // A route is learned over TLS apart from over plain HTTP: the http: stylesheets a page has

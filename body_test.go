@@ -135,11 +135,3 @@ func TestGzipBombCostsAtMostTheBuffer(t *testing.T) {
 	assert.Less(t, allocs.AllocedBytesPerOp(), int64(len(bomb)+8*8*limit),
 		"decoding a 100 MB bomb allocates %d bytes", allocs.AllocedBytesPerOp())
 }
-
-// discardRecorder is a ResponseWriter that keeps the header and drops the body.
-type discardRecorder struct{ h http.Header }
-
-func newDiscardRecorder() *discardRecorder             { return &discardRecorder{h: http.Header{}} }
-func (d *discardRecorder) Header() http.Header         { return d.h }
-func (d *discardRecorder) WriteHeader(int)             {}
-func (d *discardRecorder) Write(b []byte) (int, error) { return len(b), nil }
