@@ -9,10 +9,10 @@ import (
 
 // Why a navigation got no 103, as Stats counts it and Options.Logger says it.
 const (
-	noHintNotNavigation = "not a GET navigation (Sec-Fetch-Mode: navigate)"
-	noHintProtocol      = "HTTP/1.x: Early Hints go to HTTP/2 and HTTP/3 only (see Options.EarlyHintsHTTP1)"
-	noHintWriter        = "the ResponseWriter is not known to pass a 1xx on as informational"
-	noHintNotLearned    = "the route has taught nothing to hint yet (its latest responses to distinct clients do not agree yet)"
+	noEarlyHintsNotNavigation = "not a GET navigation (Sec-Fetch-Mode: navigate)"
+	noEarlyHintsProtocol      = "HTTP/1.x: Early Hints go to HTTP/2 and HTTP/3 only (see Options.EarlyHintsHTTP1)"
+	noEarlyHintsWriter        = "the ResponseWriter is not known to pass a 1xx on as informational"
+	noEarlyHintsNotLearned    = "the route has taught nothing to hint yet (its latest responses to distinct clients do not agree yet)"
 )
 
 // sendEarlyHints writes a 103 Early Hints response with the links that block the first render
@@ -21,28 +21,28 @@ const (
 func (p *Preloader) sendEarlyHints(rw http.ResponseWriter, r *http.Request, v visit) {
 	switch {
 	case r.Method != http.MethodGet || r.Header.Get("Sec-Fetch-Mode") != "navigate":
-		p.noHint(r, noHintNotNavigation, &p.stats.noHintNotNavigation)
+		p.noEarlyHints(r, noEarlyHintsNotNavigation, &p.stats.noEarlyHintsNotNavigation)
 		return
 	case !(r.ProtoMajor >= 2 || p.opts.EarlyHintsHTTP1 && r.ProtoMajor == 1 && r.ProtoMinor >= 1):
 		// HTTP/1.0 has no 1xx responses at all, and some HTTP/1.1 clients and proxies
 		// mishandle them.
-		p.noHint(r, noHintProtocol, &p.stats.noHintProtocol)
+		p.noEarlyHints(r, noEarlyHintsProtocol, &p.stats.noEarlyHintsProtocol)
 		return
 	case !carries1xx(rw):
-		p.noHint(r, noHintWriter, &p.stats.noHintWriter)
+		p.noEarlyHints(r, noEarlyHintsWriter, &p.stats.noEarlyHintsWriter)
 		return
 	}
 	st := p.learner.state(v, true)
 	value := ""
 	if st != nil {
-		value = st.hint
+		value = st.earlyHint
 		links := st.links(v)
 		if withLate := p.withLate(r, v, links); len(withLate) != len(links) || len(st.own(v)) > 0 {
-			value = renderHints(hintLinks(withLate), p.opts.MaxHeaderBytes)
+			value = renderEarlyHints(earlyHintLinks(withLate), p.opts.MaxHeaderBytes)
 		}
 	}
 	if value == "" {
-		p.noHint(r, noHintNotLearned, &p.stats.noHintNotLearned)
+		p.noEarlyHints(r, noEarlyHintsNotLearned, &p.stats.noEarlyHintsNotLearned)
 		return
 	}
 	// WriteHeader(103) sends every header already set and leaves them in place. Headers set
@@ -63,7 +63,7 @@ func (p *Preloader) sendEarlyHints(rw http.ResponseWriter, r *http.Request, v vi
 	p.stats.earlyHints.Add(1)
 }
 
-func (p *Preloader) noHint(r *http.Request, why string, count interface{ Add(uint64) uint64 }) {
+func (p *Preloader) noEarlyHints(r *http.Request, why string, count interface{ Add(uint64) uint64 }) {
 	count.Add(1)
 	if p.opts.Logger != nil {
 		p.opts.Logger.LogAttrs(r.Context(), slog.LevelDebug, "netjet: no 103 Early Hints",
@@ -102,7 +102,7 @@ var knownWriters = map[string]bool{
 	"github.com/quic-go/quic-go/http3.responseWriter": true,
 }
 
-// hintLinks returns the links worth a 103: those that block the first render. A 103 starts its
+// earlyHintLinks returns the links worth a 103: those that block the first render. A 103 starts its
 // fetches before the page, each at the priority of its as, so anything else hinted (a deferred
 // or module script, an image, a font) takes bandwidth from the stylesheets and blocking
 // scripts that the page paints after. So: stylesheets, blocking scripts, the author's own
@@ -111,7 +111,7 @@ var knownWriters = map[string]bool{
 // They are also cut to what browsers accept in a 103: Chrome drops a hint that carries any
 // parameter beyond rel, as, crossorigin, type and fetchpriority. A stylesheet for media
 // "screen" is one for every screen, and goes without its media.
-func hintLinks(links []Link) []Link {
+func earlyHintLinks(links []Link) []Link {
 	var out []Link
 	for _, l := range links {
 		switch {
@@ -135,10 +135,10 @@ func hintLinks(links []Link) []Link {
 	return out
 }
 
-// renderHints joins hint links into one Link value within maxBytes (negative: no limit),
+// renderEarlyHints joins hint links into one Link value within maxBytes (negative: no limit),
 // without Options.Attributes: Chrome ignores a hint with a parameter it does not know, "nopush"
 // included. A link that does not fit is left out, and the next ones still tried.
-func renderHints(links []Link, maxBytes int) string {
+func renderEarlyHints(links []Link, maxBytes int) string {
 	var b []byte
 	for _, l := range links {
 		n := len(b)

@@ -50,9 +50,9 @@ type learner struct {
 
 // routeState is what one route has taught. It is replaced, never changed, so readers need no lock.
 type routeState struct {
-	entries []routeEntry // the latest first, one per client
-	shared  []Link       // the links a quorum of clients' responses all had, in the latest's order
-	hint    string       // shared as a 103's Link value, "" when none
+	entries   []routeEntry // the latest first, one per client
+	shared    []Link       // the links a quorum of clients' responses all had, in the latest's order
+	earlyHint string       // shared as a 103's Link value, "" when none
 }
 
 // routeEntry is one client's latest complete response of a route.
@@ -275,7 +275,7 @@ func (l *learner) record(v visit, links []Link, hintBytes int) {
 		}
 	}
 	st.shared = st.agreed()
-	st.hint = renderHints(hintLinks(st.shared), hintBytes)
+	st.earlyHint = renderEarlyHints(earlyHintLinks(st.shared), hintBytes)
 	if len(st.entries) < sameOriginQuorum {
 		// Replacing a route in the 2Q cache counts as asking for it again: see peek.
 		l.routes.Remove(v.route)

@@ -23,7 +23,7 @@ type Preloader struct {
 // counters are the Preloader's Stats as they are counted.
 type counters struct {
 	parsed, learned, cacheHits, earlyHints                              atomic.Uint64
-	noHintNotNavigation, noHintProtocol, noHintWriter, noHintNotLearned atomic.Uint64
+	noEarlyHintsNotNavigation, noEarlyHintsProtocol, noEarlyHintsWriter, noEarlyHintsNotLearned atomic.Uint64
 }
 
 // Stats counts what a Preloader has done since New.
@@ -64,8 +64,8 @@ func (p *Preloader) Stats() Stats {
 		Parsed: c.parsed.Load(), Learned: c.learned.Load(), CacheHits: c.cacheHits.Load(),
 		EarlyHints: c.earlyHints.Load(),
 		NoEarlyHints: NoEarlyHints{
-			NotNavigation: c.noHintNotNavigation.Load(), Protocol: c.noHintProtocol.Load(),
-			Writer: c.noHintWriter.Load(), NotLearned: c.noHintNotLearned.Load(),
+			NotNavigation: c.noEarlyHintsNotNavigation.Load(), Protocol: c.noEarlyHintsProtocol.Load(),
+			Writer: c.noEarlyHintsWriter.Load(), NotLearned: c.noEarlyHintsNotLearned.Load(),
 		},
 	}
 }

@@ -248,7 +248,7 @@ type collector struct {
 	keys []string
 	seen map[string]struct{}
 
-	finished bool // see done
+	final bool // see done
 
 	// untilHead stops scanTags once the head has been read: headDone.
 	untilHead bool
@@ -273,11 +273,11 @@ func newCollector(kinds Kind, maxLinks, maxImages int, docURL string) *collector
 
 // done reports whether no later element can change the result. It is asked after every tag,
 // and its answer changes only when a link is collected: finished keeps it.
-func (c *collector) done() bool { return c.finished }
+func (c *collector) done() bool { return c.final }
 
-// isFinished works out done's answer: the stylesheets alone fill the link cap, or every kind
+// isDone works out done's answer: the stylesheets alone fill the link cap, or every kind
 // has all the links it may have.
-func (c *collector) isFinished() bool {
+func (c *collector) isDone() bool {
 	if c.maxLinks < 0 {
 		return false
 	}
@@ -573,7 +573,7 @@ func (c *collector) keep(l Link, high bool) {
 	case l.class == classImage:
 		c.images++
 	}
-	c.finished = c.isFinished()
+	c.final = c.isDone()
 }
 
 // blockedOverHTTPS reports whether a browser refuses a link to url with rel and as on a page
