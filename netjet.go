@@ -22,7 +22,7 @@ type Preloader struct {
 
 // counters are the Preloader's Stats as they are counted.
 type counters struct {
-	parsed, learned, cacheHits, earlyHints                              atomic.Uint64
+	parsed, learned, cacheHits, earlyHints                                                      atomic.Uint64
 	noEarlyHintsNotNavigation, noEarlyHintsProtocol, noEarlyHintsWriter, noEarlyHintsNotLearned atomic.Uint64
 }
 
