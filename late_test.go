@@ -3,7 +3,6 @@ package netjet_test
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
 	"strings"
@@ -36,14 +35,13 @@ const (
 // lateServer serves lateSite through one Preloader, behind a stand-in for a proxy's
 // real-IP middleware: the X-Client header of a test request becomes its RemoteAddr, so that
 // one test can be several clients.
-func lateServer(t *testing.T, opts netjet.Options) *httptest.Server {
+func lateServer(t *testing.T, opts netjet.Options) *testServer {
 	return startLateServer(t, opts, false)
 }
 
 // startLateServer is lateServer, over HTTP/2 with TLS when http2 is set.
-func startLateServer(t *testing.T, opts netjet.Options, http2 bool) *httptest.Server {
-	p := mustPreloader(t, opts)
-	site := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func startLateServer(t *testing.T, opts netjet.Options, http2 bool) *testServer {
+	site := mustPreloader(t, opts).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := lateSite[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -52,25 +50,17 @@ func startLateServer(t *testing.T, opts netjet.Options, http2 bool) *httptest.Se
 		w.Header().Set("Content-Type", f.contentType)
 		io.WriteString(w, f.body)
 	}))
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c := r.Header.Get("X-Client"); c != "" {
 			r.RemoteAddr = c + ":1234"
 		}
 		site.ServeHTTP(w, r)
-	}))
-	if http2 {
-		srv.EnableHTTP2 = true
-		srv.StartTLS()
-	} else {
-		srv.Start()
-	}
-	t.Cleanup(srv.Close)
-	return srv
+	}), http2)
 }
 
 // fetchAs sends a GET for path from client (an IP address) with the given headers, and returns
 // the response's Link header.
-func fetchAs(t *testing.T, srv *httptest.Server, client, path string, header ...string) string {
+func fetchAs(t *testing.T, srv *testServer, client, path string, header ...string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 	require.NoError(t, err)
@@ -90,7 +80,7 @@ func fetchAs(t *testing.T, srv *httptest.Server, client, path string, header ...
 // loadLikeABrowser loads the page and what a browser fetches for it, in order: the stylesheet,
 // then what the stylesheet names (with the stylesheet as Referer), then the import's image.
 // It returns the page's Link header.
-func loadLikeABrowser(t *testing.T, srv *httptest.Server, client string) string {
+func loadLikeABrowser(t *testing.T, srv *testServer, client string) string {
 	t.Helper()
 	link := fetchAs(t, srv, client, "/", "Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate")
 	fetchAs(t, srv, client, "/static/site.css", "Sec-Fetch-Dest", "style", "Referer", srv.URL+"/")

@@ -191,8 +191,18 @@ func rawClient(t *testing.T, transport *http.Transport) *http.Client {
 // with its body read.
 func get(t *testing.T, client *http.Client, url string, h ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return send(t, client, http.MethodGet, url, "", h...)
+}
+
+// send sends a request with method to url, with host as its Host when not empty, and the
+// header fields h as name, value pairs, and returns the response and its body.
+func send(t *testing.T, client *http.Client, method, url, host string, h ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	require.NoError(t, err)
+	if host != "" {
+		req.Host = host
+	}
 	for i := 0; i+1 < len(h); i += 2 {
 		req.Header.Set(h[i], h[i+1])
 	}

@@ -598,18 +598,7 @@ func TestProxyKeepsTheClientsHost(t *testing.T) {
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	do := func(method, url, host string, h ...string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(method, url, nil)
-		require.NoError(t, err)
-		req.Host = host
-		for i := 0; i+1 < len(h); i += 2 {
-			req.Header.Set(h[i], h[i+1])
-		}
-		res, err := client.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		body, err := io.ReadAll(res.Body)
-		require.NoError(t, err)
-		return res, body
+		return send(t, client, method, url, host, h...)
 	}
 
 	proxy := startProxy(t, "-upstream", origin)
