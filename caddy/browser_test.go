@@ -2,13 +2,13 @@ package netjetcaddy_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/netjet-go/netjet/internal/selfsigned"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -40,7 +40,6 @@ func TestBrowserTakesEarlyHintsThroughCaddy(t *testing.T) {
 
 	// Early Hints need a certificate the browser trusts, which --ignore-certificate-errors
 	// does not give: trust this one by its public key instead.
-	spki := sha256.Sum256(c.cert.leaf.RawSubjectPublicKeyInfo)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
@@ -52,7 +51,7 @@ func TestBrowserTakesEarlyHintsThroughCaddy(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])),
+		chromedp.Flag("ignore-certificate-errors-spki-list", selfsigned.SPKIHash(c.cert.leaf)),
 	)
 	t.Cleanup(cancelAlloc)
 	browser, cancel := chromedp.NewContext(allocCtx)
