@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 )
@@ -106,4 +107,84 @@ func isPrivate(h http.Header) bool {
 		}
 	}
 	return false
+}
+
+// headCache remembers, per page URL, the links of the last head netjet read to its end: a
+// response whose body starts with the very same bytes has the very same head links, and the
+// head is not read again. It needs no ETag: the bytes are compared, by a hash seeded per
+// process, so no client can make one head pass for another. A nil *headCache remembers
+// nothing.
+type headCache struct {
+	lru  *lru.TwoQueueCache[uint64, *headEntry]
+	seed maphash.Seed
+}
+
+// headEntry is a head read before: its first n bytes hash to sum, and hold links.
+type headEntry struct {
+	n     int
+	sum   uint64
+	links []Link
+	// last is the Link header last made from this head, and what it was made with.
+	last atomic.Pointer[headLinks]
+}
+
+// headLinks is a page's links made from a head and what a route taught one caller.
+type headLinks struct {
+	route  *routeState
+	caller uint64
+	pl     *pageLinks
+}
+
+func newHeadCache(size int) *headCache {
+	if size < 0 {
+		return nil
+	}
+	c, err := lru.New2Q[uint64, *headEntry](size)
+	if err != nil {
+		panic(err)
+	}
+	return &headCache{lru: c, seed: maphash.MakeSeed()}
+}
+
+// key names the page a response is for: host, path and query as sent, over TLS or not.
+func (c *headCache) key(r *http.Request) uint64 {
+	if c == nil {
+		return 0
+	}
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	if r.TLS != nil {
+		h.WriteString("https\x00")
+	}
+	h.WriteString(r.Host)
+	h.WriteByte(0)
+	h.WriteString(r.URL.EscapedPath())
+	h.WriteByte('?')
+	h.WriteString(r.URL.RawQuery)
+	return h.Sum64() | 1
+}
+
+// get returns the page's last head, if any, and whether doc begins with it; doc shorter
+// than the head can tell neither.
+func (c *headCache) get(key uint64, doc []byte) (e *headEntry, same bool) {
+	if c == nil {
+		return nil, false
+	}
+	e, ok := c.lru.Peek(key)
+	if !ok || len(doc) < e.n {
+		return e, false
+	}
+	if maphash.Bytes(c.seed, doc[:e.n]) != e.sum {
+		return e, false
+	}
+	c.lru.Get(key)
+	return e, true
+}
+
+// add remembers that the first n bytes of doc are a head with links.
+func (c *headCache) add(key uint64, doc []byte, n int, links []Link) {
+	if c == nil {
+		return
+	}
+	c.lru.Add(key, &headEntry{n: n, sum: maphash.Bytes(c.seed, doc[:n]), links: links})
 }

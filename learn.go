@@ -35,7 +35,7 @@ const (
 	crossOriginQuorum = 4
 	// sampleEvery: once a route has heard from enough clients, one response in sampleEvery
 	// is read to the end to keep its links current; the others are read up to their head.
-	sampleEvery = 16
+	sampleEvery = 64
 )
 
 // learner remembers what routes taught. A nil *learner learns nothing.

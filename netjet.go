@@ -13,6 +13,7 @@ type Preloader struct {
 	opts    Options
 	attrs   string // Options.Attributes as link parameters: "; nopush"
 	cache   *pageCache
+	heads   *headCache     // nil when Options.CacheSize is negative
 	learner *learner       // nil when Options.Routes is negative
 	late    *lateResources // likewise
 	// collectLimit is how many links one kind may collect: enough for any result the caps allow.
@@ -76,7 +77,7 @@ func New(opts Options) (*Preloader, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Preloader{opts: o, cache: newPageCache(o.CacheSize), learner: newLearner(o), late: newLateResources(o), collectLimit: o.MaxLinks}
+	p := &Preloader{opts: o, cache: newPageCache(o.CacheSize), heads: newHeadCache(o.CacheSize), learner: newLearner(o), late: newLateResources(o), collectLimit: o.MaxLinks}
 	for _, a := range o.Attributes {
 		p.attrs += "; " + a
 	}

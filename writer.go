@@ -53,8 +53,17 @@ type preloadWriter struct {
 // pageReader reads a page for links as it arrives: its head while the header waits, and, when
 // the whole body is read, the rest as it passes.
 type pageReader struct {
-	c *collector
-	s *htmlscan.Scanner
+	p       *Preloader
+	docURL  string
+	overTLS bool
+	// untilHead: only the head is read (the collector is made at the first read).
+	untilHead bool
+	c         *collector
+	s         *htmlscan.Scanner
+	// headKey names the page in the head cache; known is its head's links, once the body
+	// is known to begin with the head read before.
+	headKey uint64
+	known   *headEntry
 	// tail holds the bytes that passed since the scanner last read to its end, from where it
 	// resumes: the scanner may need to read them again when a tag was cut off.
 	tail    []byte
@@ -138,13 +147,16 @@ func (w *preloadWriter) begin() bool {
 	}
 	w.held = getBuffer()
 	if w.encoding == "" {
-		w.page = &pageReader{c: w.p.newCollector(w.req.URL.EscapedPath(), w.req.TLS != nil)}
+		w.page = &pageReader{p: w.p, docURL: w.req.URL.EscapedPath(), overTLS: w.req.TLS != nil}
 		// A page is read to its end to be cached (by its ETag), or for the route to learn from.
 		// Then the header takes the links of all the body held when it goes out, which costs
 		// no wait; otherwise reading stops at the end of the head.
 		w.whole = w.status == http.StatusOK && (w.key != 0 || w.p.learner.wantsWholeBody(w.visit))
 		// An error page teaches nothing, and is rare: all of it held is read.
-		w.page.c.untilHead = !w.whole && w.status == http.StatusOK
+		w.page.untilHead = !w.whole && w.status == http.StatusOK
+		if w.page.untilHead {
+			w.page.headKey = w.p.heads.key(w.req)
+		}
 	}
 	return true
 }
@@ -219,6 +231,14 @@ func (w *preloadWriter) headRead(held []byte) bool {
 	if pr == nil {
 		return false // compressed: read when the header goes out
 	}
+	if pr.s == nil && pr.headKey != 0 {
+		if e, same := w.p.heads.get(pr.headKey, held); same {
+			pr.known = e
+			return true
+		} else if e != nil && len(held) < e.n {
+			return false // the head seen before cannot end sooner than it did: wait for it
+		}
+	}
 	if pr.s != nil && len(held)-pr.scanned < pr.scanned-pr.s.Offset() {
 		// Reading again only once the new bytes are as many as those the last read left
 		// unfinished (a long inline script, say) keeps the work linear.
@@ -231,6 +251,10 @@ func (w *preloadWriter) headRead(held []byte) bool {
 // read reads doc, the body so far (or, once the header is out, the bytes that passed since
 // the scanner's Offset), from where the last read stopped.
 func (pr *pageReader) read(doc []byte) {
+	if pr.c == nil {
+		pr.c = pr.p.newCollector(pr.docURL, pr.overTLS)
+		pr.c.untilHead = pr.untilHead
+	}
 	if pr.s == nil {
 		pr.s = getScanner()
 		pr.s.Reset(doc)
@@ -270,10 +294,8 @@ func (w *preloadWriter) send(doc []byte, complete bool) error {
 		w.stopReading()
 	} else {
 		w.p.stats.parsed.Add(1)
-		head, headRead := w.headLinks(doc, complete)
-		headRead = headRead || complete
-		links := w.p.merge(head, headRead, w.p.learner.state(w.visit, false).links(w.visit))
-		w.useLinks(w.p.render(w.p.withLate(w.req, w.visit, links)))
+		head, headRead, known := w.headLinks(doc, complete)
+		w.useLinks(w.p.pageLinks(w.req, w.visit, head, headRead || complete, known))
 	}
 	w.rw.WriteHeader(w.status)
 	if later != nil {
@@ -288,10 +310,32 @@ func (w *preloadWriter) send(doc []byte, complete bool) error {
 // held, as HTML compresses several times over.
 const decodeFactor = 8
 
+// pageLinks returns the links of a response: those of its head, and those its route taught
+// the caller. A head read before (known) keeps the last result made from it, which holds as
+// long as the route has taught nothing new and no stylesheet has late resources.
+func (p *Preloader) pageLinks(r *http.Request, v visit, head []Link, headRead bool, known *headEntry) *pageLinks {
+	st := p.learner.state(v, false)
+	if known != nil {
+		if m := known.last.Load(); m != nil && m.route == st && m.caller == v.caller {
+			return m.pl
+		}
+	}
+	links := p.merge(head, headRead, st.links(v))
+	late := p.late.links(r, v, links)
+	if len(late) > 0 {
+		return p.render(p.merge(links, true, late))
+	}
+	pl := p.render(links)
+	if known != nil {
+		known.last.Store(&headLinks{route: st, caller: v.caller, pl: pl})
+	}
+	return pl
+}
+
 // headLinks returns the links of the start of the body, and whether its whole head was read.
 // When the whole body is to be read, it keeps what the scanner will read on once the body
 // passes.
-func (w *preloadWriter) headLinks(doc []byte, complete bool) ([]Link, bool) {
+func (w *preloadWriter) headLinks(doc []byte, complete bool) ([]Link, bool, *headEntry) {
 	if w.page == nil {
 		// A compressed body: the start held is decoded and read whole. When it is the whole
 		// page, its links are the page's, as for a page read to its end.
@@ -309,25 +353,38 @@ func (w *preloadWriter) headLinks(doc []byte, complete bool) ([]Link, bool) {
 			w.p.cache.add(w.key, pl)
 			w.learn(pl)
 		}
-		return links, c.headDone
+		return links, c.headDone, nil
 	}
 	pr := w.page
+	if pr.known == nil && pr.s == nil && pr.headKey != 0 {
+		if e, same := w.p.heads.get(pr.headKey, doc); same {
+			pr.known = e
+		}
+	}
+	if known := pr.known; known != nil {
+		w.stopReading()
+		return known.links, true, known
+	}
 	if pr.s == nil || pr.scanned < len(doc) {
 		pr.read(doc)
 	}
 	links, headRead := pr.c.links(), pr.c.headDone
 	if !w.whole {
+		if headRead && pr.untilHead {
+			// The scan stopped right after the element that ended the head.
+			w.p.heads.add(pr.headKey, doc, pr.s.Offset(), links)
+		}
 		w.stopReading()
-		return links, headRead
+		return links, headRead, nil
 	}
 	if pr.c.done() {
 		w.complete() // no later element can change the links
-		return links, headRead
+		return links, headRead, nil
 	}
 	pr.tail = append(pr.tail[:0], doc[pr.s.Offset():]...)
 	pr.s.Rebase(pr.tail) // doc is not ours to keep
 	pr.scanned = len(pr.tail)
-	return links, headRead
+	return links, headRead, nil
 }
 
 // passed reads a part of the body that went out, when the whole body is read.
