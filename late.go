@@ -143,10 +143,13 @@ func (res lateResource) seenBy(v visit) lateResource {
 	return res
 }
 
+// none reports whether no stylesheet has taught anything yet.
+func (lr *lateResources) none() bool { return lr == nil || lr.sheets.Len() == 0 }
+
 // links returns the late resources of the same-origin stylesheets among links that v may be
 // told of, following @imports, without the URLs links has already.
 func (lr *lateResources) links(r *http.Request, v visit, links []Link) []Link {
-	if lr == nil || lr.sheets.Len() == 0 {
+	if lr.none() {
 		return nil
 	}
 	var out []Link

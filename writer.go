@@ -312,10 +312,10 @@ const decodeFactor = 8
 
 // pageLinks returns the links of a response: those of its head, and those its route taught
 // the caller. A head read before (known) keeps the last result made from it, which holds as
-// long as the route has taught nothing new and no stylesheet has late resources.
+// long as the route has taught nothing new and no stylesheet has taught late resources.
 func (p *Preloader) pageLinks(r *http.Request, v visit, head []Link, headRead bool, known *headEntry) *pageLinks {
 	st := p.learner.state(v, false)
-	if known != nil {
+	if known != nil && p.late.none() {
 		if m := known.last.Load(); m != nil && m.route == st && m.caller == v.caller {
 			return m.pl
 		}
