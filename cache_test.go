@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -128,4 +129,22 @@ func TestPrivateNotCachedWithoutLearning(t *testing.T) {
 		assert.Equal(t, []string{"<" + user + ".css>; rel=preload; as=style"}, resp.Header.Values("Link"))
 	}
 	assert.Zero(t, p.Stats().CacheHits)
+}
+
+// TestHeadSeenBeforeFollowsTheBytes: a page without an ETag whose head was read before is not
+// read again while its body starts with the same bytes; a head that changed, even by a byte at
+// the same length, is read again and gives its own links at once.
+func TestHeadSeenBeforeFollowsTheBytes(t *testing.T) {
+	var version atomic.Value
+	version.Store("a")
+	srv := startServer(t, preload(t, netjet.Options{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<!doctype html><html><head><link rel=stylesheet href=/`+version.Load().(string)+
+			`.css></head><body><p>`+strings.Repeat("text ", 20000)+`</p></body></html>`)
+	})))
+	for _, v := range []string{"a", "a", "a", "b", "b", "a", "c", "a"} {
+		version.Store(v)
+		resp, _ := srv.get(t, "/")
+		assert.Equal(t, []string{"</" + v + ".css>; rel=preload; as=style"}, resp.Header.Values("Link"), "version %s", v)
+	}
 }
