@@ -88,59 +88,66 @@ func (l *learner) visit(r *http.Request) visit {
 		return visit{}
 	}
 	var v visit
-	tls := "http "
+	var h maphash.Hash
+	h.SetSeed(l.seed)
 	if r.TLS != nil {
-		tls = "https "
+		h.WriteString("https ")
+	} else {
+		h.WriteString("http ")
 	}
 	if l.route != nil {
 		if name := l.route(r); name != "" {
-			v.route = l.hash(tls, name)
+			h.WriteString(name)
+			v.route = h.Sum64()
 		}
 	} else {
-		path := r.URL.EscapedPath()
-		if r.URL.RawQuery == "" {
-			v.route = l.hash(tls, r.Host, path)
-		} else {
+		h.WriteString(r.Host)
+		h.WriteByte(0)
+		h.WriteString(r.URL.EscapedPath())
+		v.route = h.Sum64()
+		if r.URL.RawQuery != "" {
 			// A page may depend on its query: it is learned as its own route. Until it
 			// has taught something, the path's route, learned from requests without a
-			// query, stands in.
-			v.route = l.hash(tls, r.Host, path, "?", r.URL.RawQuery)
-			v.bare = l.hash(tls, r.Host, path)
+			// query, stands in for its 103.
+			v.bare = v.route
+			h.WriteByte('?')
+			h.WriteString(r.URL.RawQuery)
+			v.route = h.Sum64()
 		}
 	}
-	addr := clientAddr(r.RemoteAddr)
-	v.client = l.hash(addr)
-	v.caller = l.hash(addr, "\x00", strings.Join(r.Header.Values("Cookie"), "; "), "\x00",
-		strings.Join(r.Header.Values("Authorization"), ", "))
+	h.Reset()
+	writeClientAddr(&h, r.RemoteAddr)
+	v.client = h.Sum64()
+	for _, name := range [...]string{"Cookie", "Authorization"} {
+		h.WriteByte(0)
+		for _, value := range r.Header[name] {
+			h.WriteString(value)
+			h.WriteByte(1)
+		}
+	}
+	v.caller = h.Sum64()
 	return v
 }
 
-func (l *learner) hash(parts ...string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(l.seed)
-	for _, p := range parts {
-		h.WriteString(p)
-	}
-	return h.Sum64()
-}
-
-// clientAddr returns the part of a remote address that names a client: an IPv4 address, or
-// the /64 of an IPv6 address. An address that is no IP (a Unix socket) is taken as it is.
-func clientAddr(remoteAddr string) string {
+// writeClientAddr writes the part of a remote address that names a client: an IPv4 address,
+// or the /64 of an IPv6 address. An address that is no IP (a Unix socket) is taken as it is.
+func writeClientAddr(h *maphash.Hash, remoteAddr string) {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		return host
+		h.WriteString(host)
+		return
 	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		prefix, _ := ip.Prefix(64)
-		return prefix.String()
+	if ip = ip.Unmap(); ip.Is4() {
+		b := ip.As4()
+		h.Write(b[:])
+		return
 	}
-	return ip.String()
+	b := ip.As16()
+	h.Write(b[:8])
 }
 
 // state returns what the request's route has taught. For a 103 (bare), it falls back on the
