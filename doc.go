@@ -28,7 +28,8 @@
 //
 // What the head cannot show (the hero image in the body, a script at its end) comes from what
 // the page's route has taught: the links of its recent complete responses. A page is read to
-// its end, as it passes, while its route is learning, and one time in sixteen after that.
+// its end, as it passes, while its route is learning, and one time in 64 after that. A head
+// whose bytes are those of the last head read for the same URL is not read again.
 //
 // # What it learns, and who it tells
 //
