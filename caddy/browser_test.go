@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netjet-go/netjet/internal/headless"
+
 	"github.com/netjet-go/netjet/internal/selfsigned"
 
 	"github.com/chromedp/cdproto/network"
@@ -40,19 +42,11 @@ func TestBrowserTakesEarlyHintsThroughCaddy(t *testing.T) {
 
 	// Early Hints need a certificate the browser trusts, which --ignore-certificate-errors
 	// does not give: trust this one by its public key instead.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromeSwitches(),
 		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("ignore-certificate-errors-spki-list", selfsigned.SPKIHash(c.cert.leaf)),
-	)
+	)...)
 	t.Cleanup(cancelAlloc)
 	browser, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancel)
@@ -155,4 +149,12 @@ func navigate(t *testing.T, browser context.Context, url string) *browserNavigat
 		out.fromEarlyHints[k] = v
 	}
 	return out
+}
+
+// chromeSwitches are the project's headless switches as chromedp options.
+func chromeSwitches() (opts []chromedp.ExecAllocatorOption) {
+	for _, s := range headless.Switches {
+		opts = append(opts, chromedp.Flag(s.Name, s.Value))
+	}
+	return opts
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netjet-go/netjet/internal/headless"
+
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -36,17 +38,9 @@ type browser struct {
 // from a site whose certificate it trusts, and --ignore-certificate-errors alone does not
 // make it trust one.
 func startBrowser(ctx context.Context, execPath, dataDir, spki string, port int) (*browser, error) {
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromeSwitches(),
 		chromedp.ExecPath(execPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		// What Chrome fetches for itself would go to the site and cross the link.
 		chromedp.Flag("disable-features", "OptimizationHints,OptimizationGuideModelDownloading,MediaRouter,Translate,AutofillServerCommunication"),
@@ -54,7 +48,7 @@ func startBrowser(ctx context.Context, execPath, dataDir, spki string, port int)
 		chromedp.Flag("ignore-certificate-errors-spki-list", spki),
 		chromedp.Flag("host-resolver-rules", hostRules(port)),
 		chromedp.WindowSize(1280, 800),
-	)
+	)...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	if err := chromedp.Do(browserCtx); err != nil {
 		cancelBrowser()
@@ -170,4 +164,12 @@ func (b *browser) load(url string, throttle *network.Conditions, settle func()) 
 func (b *browser) version() (string, error) {
 	v, err := chromedp.CallBrowser(b.ctx, cdpbrowser.GetVersion, cdp.Empty{})
 	return v.Product, err
+}
+
+// chromeSwitches are the project's headless switches as chromedp options.
+func chromeSwitches() (opts []chromedp.ExecAllocatorOption) {
+	for _, s := range headless.Switches {
+		opts = append(opts, chromedp.Flag(s.Name, s.Value))
+	}
+	return opts
 }

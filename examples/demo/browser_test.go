@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netjet-go/netjet/internal/headless"
+
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -109,19 +111,11 @@ func newTestBrowser(t *testing.T, site http.Handler) *testBrowser {
 
 	// Early Hints need a certificate the browser trusts, which --ignore-certificate-errors
 	// does not give: trust this one by its public key instead.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromeSwitches(),
 		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("ignore-certificate-errors-spki-list", selfsigned.SPKIHash(cert.Leaf)),
-	)
+	)...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancel)
@@ -322,4 +316,12 @@ func (w *pageWriter) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(p)
+}
+
+// chromeSwitches are the project's headless switches as chromedp options.
+func chromeSwitches() (opts []chromedp.ExecAllocatorOption) {
+	for _, s := range headless.Switches {
+		opts = append(opts, chromedp.Flag(s.Name, s.Value))
+	}
+	return opts
 }
