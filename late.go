@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -34,6 +35,7 @@ const (
 type lateResources struct {
 	sheets *lru.TwoQueueCache[uint64, *sheetState]
 	seed   maphash.Seed
+	any    atomic.Bool // a stylesheet has taught something: asked on every response, without a lock
 }
 
 // sheetState is what one stylesheet has taught. It is replaced, never changed.
@@ -130,6 +132,7 @@ func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.He
 	}
 	st.resources = st.resources[:min(len(st.resources), maxSheetResources)]
 	lr.sheets.Add(key, st)
+	lr.any.Store(true)
 }
 
 // seenBy returns res with v's client and caller among those who fetched it.
@@ -144,7 +147,7 @@ func (res lateResource) seenBy(v visit) lateResource {
 }
 
 // none reports whether no stylesheet has taught anything yet.
-func (lr *lateResources) none() bool { return lr == nil || lr.sheets.Len() == 0 }
+func (lr *lateResources) none() bool { return lr == nil || !lr.any.Load() }
 
 // links returns the late resources of the same-origin stylesheets among links that v may be
 // told of, following @imports, without the URLs links has already.

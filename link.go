@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/netjet-go/netjet/internal/urlref"
 )
@@ -296,6 +297,9 @@ type pageLinks struct {
 	// within MaxHeaderBytes; sent are those links.
 	header string
 	sent   []Link
+	// taught is the caller that last taught its route these links from the page cache: the
+	// same caller's next hit teaches nothing new.
+	taught atomic.Uint64
 }
 
 // value returns links[i] as a header value.

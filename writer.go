@@ -121,7 +121,9 @@ func (w *preloadWriter) begin() bool {
 	w.key = w.p.cache.key(w.req, h, w.status, w.visit)
 	if pl, ok := w.p.cache.get(w.key); ok {
 		w.p.stats.cacheHits.Add(1)
-		w.learn(pl)
+		if w.req.Method == http.MethodGet && pl.taught.Swap(w.visit.caller) != w.visit.caller {
+			w.learn(pl)
+		}
 		if late := w.p.late.links(w.req, w.visit, pl.links); len(late) > 0 {
 			pl = w.p.render(w.p.merge(pl.links, true, late))
 		}
