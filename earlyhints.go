@@ -20,7 +20,7 @@ const (
 // navigation over HTTP/2 or later (or HTTP/1.1 with Options.EarlyHintsHTTP1).
 func (p *Preloader) sendEarlyHints(rw http.ResponseWriter, r *http.Request, v visit) {
 	switch {
-	case r.Method != http.MethodGet || r.Header.Get("Sec-Fetch-Mode") != "navigate":
+	case r.Method != http.MethodGet || first(r.Header["Sec-Fetch-Mode"]) != "navigate":
 		p.noEarlyHints(r, noEarlyHintsNotNavigation, &p.stats.noEarlyHintsNotNavigation)
 		return
 	case !(r.ProtoMajor >= 2 || p.opts.EarlyHintsHTTP1 && r.ProtoMajor == 1 && r.ProtoMinor >= 1):

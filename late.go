@@ -83,11 +83,11 @@ func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.He
 	if lr == nil || r.Method != http.MethodGet || status != http.StatusOK {
 		return
 	}
-	dest := r.Header.Get("Sec-Fetch-Dest")
+	dest := first(r.Header["Sec-Fetch-Dest"]) // net/http canonicalizes the keys it reads
 	if dest != "style" && dest != "font" && dest != "image" {
 		return
 	}
-	ref, err := url.Parse(r.Header.Get("Referer"))
+	ref, err := url.Parse(first(r.Header["Referer"]))
 	if err != nil || ref.Host != r.Host || !strings.HasSuffix(ref.Path, ".css") ||
 		(ref.Scheme == "https") != (r.TLS != nil) {
 		return
@@ -133,6 +133,14 @@ func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.He
 	st.resources = st.resources[:min(len(st.resources), maxSheetResources)]
 	lr.sheets.Add(key, st)
 	lr.any.Store(true)
+}
+
+// first returns the first of a header's values, or "".
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
 }
 
 // seenBy returns res with v's client and caller among those who fetched it.

@@ -3,6 +3,11 @@
 // each in turn with wrk, interleaving the runs, and prints requests/s, latency and time to
 // first byte, with each variant's ratio to the bare server.
 //
+// Each round runs every variant once, in the reverse order of the round before, so that a
+// machine that slows down or speeds up during the run weighs on all variants alike; "paired"
+// is the median of each round's ratio to the bare run of the same round, the figure least
+// moved by such drift.
+//
 //	apt-get install wrk   # Debian's package
 //	go run ./bench/loadtest -page ../shared/corpus/pages/iab-1.html
 //
@@ -101,7 +106,11 @@ func run(pagePath string, duration time.Duration, connections, threads, runs, tt
 
 	fmt.Printf("page %s (%d bytes), wrk -t%d -c%d -d%s, %d interleaved runs\n", pagePath, len(page), threads, connections, duration, runs)
 	for r := 0; r < runs; r++ {
-		for _, v := range variants {
+		order := slices.Clone(variants)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, v := range order {
 			rps, p99, err := wrk(v.url, duration, connections, threads)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
@@ -117,10 +126,14 @@ func run(pagePath string, duration time.Duration, connections, threads, runs, tt
 	}
 
 	base := median(variants[0].rps)
-	fmt.Printf("\n%-18s %12s %12s %10s %12s %12s\n", "variant", "req/s (med)", "x bare", "p99", "TTFB p50", "TTFB p99")
+	fmt.Printf("\n%-18s %12s %8s %8s %10s %12s %12s\n", "variant", "req/s (med)", "x bare", "paired", "p99", "TTFB p50", "TTFB p99")
 	for _, v := range variants {
 		rps := median(v.rps)
-		fmt.Printf("%-18s %12.0f %12.2f %10s %12s %12s\n", v.name, rps, rps/base,
+		ratios := make([]float64, len(v.rps))
+		for i, x := range v.rps {
+			ratios[i] = x / variants[0].rps[i]
+		}
+		fmt.Printf("%-18s %12.0f %8.2f %8.2f %10s %12s %12s\n", v.name, rps, rps/base, median(ratios),
 			medianDuration(v.p99).Round(10*time.Microsecond), v.ttfbP50.Round(time.Microsecond), v.ttfbP99.Round(time.Microsecond))
 	}
 	return nil
