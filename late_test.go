@@ -23,12 +23,15 @@ var lateSite = map[string]struct{ contentType, body string }{
 	"/static/f.woff2":    {"font/woff2", "wOF2"},
 	"/static/hero.jpg":   {"image/jpeg", "\xff\xd8\xff"},
 	"/static/unused.jpg": {"image/jpeg", "\xff\xd8\xff"},
+	// A page with images of its own, one of them marked as the one that matters.
+	"/photos": {"text/html", `<!doctype html><html><head><link rel="stylesheet" href="/static/site.css"></head><body><h1 class="hero">Hi</h1>` +
+		`<img src="/static/a.jpg"><img src="/static/b.jpg"><img src="/static/lcp.jpg" fetchpriority="high"></body></html>`},
 }
 
 const (
 	lateImport = `</static/theme.css>; rel=preload; as=style`
 	lateFont   = `</static/f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin`
-	lateHero   = `</static/hero.jpg>; rel=preload; as=image`
+	lateHero   = `</static/hero.jpg>; rel=preload; as=image; fetchpriority=high`
 	lateSheet  = `</static/site.css>; rel=preload; as=style`
 )
 
@@ -149,7 +152,29 @@ func TestLateResourcesInEarlyHints(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 2, resp.ProtoMajor)
-	// The import and the font help the first render; the hero goes in the final response only.
-	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont}, hints)
+	// The import and the font help the first render, and the hero is taken for the largest paint.
+	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont + ", " + lateHero}, hints)
 	assert.Equal(t, lateSheet+", "+lateImport+", "+lateFont+", "+lateHero, resp.Header.Get("Link"))
+}
+
+// A stylesheet's image is found late: it takes the image cap before the page's own images.
+// It is marked fetchpriority=high, as the likely largest paint, unless the page marks an
+// image of its own so.
+func TestLateImagesComeFirstAmongImages(t *testing.T) {
+	srv := lateServer(t, netjet.Options{})
+	const client = "10.0.0.1"
+	load := func(page string) string {
+		link := fetchAs(t, srv, client, page, "Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate")
+		fetchAs(t, srv, client, "/static/site.css", "Sec-Fetch-Dest", "style", "Referer", srv.URL+page)
+		fetchAs(t, srv, client, "/static/theme.css", "Sec-Fetch-Dest", "style", "Referer", srv.URL+"/static/site.css")
+		fetchAs(t, srv, client, "/static/hero.jpg", "Sec-Fetch-Dest", "image", "Referer", srv.URL+"/static/theme.css")
+		return link
+	}
+	first := load("/photos")
+	assert.Equal(t, lateSheet+`, </static/a.jpg>; rel=preload; as=image, </static/b.jpg>; rel=preload; as=image, `+
+		`</static/lcp.jpg>; rel=preload; as=image; fetchpriority=high`, first, "nothing learned yet: the page's two images and its marked one")
+	assert.Equal(t, lateSheet+", "+lateImport+`, </static/hero.jpg>; rel=preload; as=image, </static/a.jpg>; rel=preload; as=image, `+
+		`</static/lcp.jpg>; rel=preload; as=image; fetchpriority=high`, load("/photos"),
+		"the hero takes the first of the two image places, at its own priority: the page marks its own image high")
+	assert.Equal(t, lateSheet+", "+lateImport+", "+lateHero, load("/"), "a page without a marked image: the hero goes high")
 }

@@ -76,16 +76,36 @@ func (p *Preloader) merge(head []Link, headRead bool, learned []Link) []Link {
 		return head // nothing to add: the usual case once a route has learned a page
 	}
 	c := p.newCollector("", false)
+	// An image a stylesheet names is found by a browser only once the stylesheet has
+	// arrived and the page is laid out; the page's own images, by its preload scanner
+	// at once. The first take the image cap first. Unless the page marks an image of
+	// its own as the one that matters (fetchpriority=high), a stylesheet's image is
+	// taken for the page's largest paint, a banner drawn as a background: at the
+	// image's own low priority it would come after every other file, however early it
+	// was asked for.
+	authorHigh := slices.ContainsFunc(head, isHighImage) ||
+		slices.ContainsFunc(learned, func(l Link) bool { return !l.late && isHighImage(l) })
+	for _, l := range learned {
+		if l.late && l.class == classImage {
+			if !authorHigh {
+				l.FetchPriority = "high"
+			}
+			c.addLink(l)
+		}
+	}
 	for _, l := range head {
 		c.addLink(l)
 	}
 	for _, l := range learned {
-		if l.inBody || !headRead {
+		if (l.inBody || !headRead) && !(l.late && l.class == classImage) {
 			c.addLink(l)
 		}
 	}
 	return c.links()
 }
+
+// isHighImage reports whether l is an image marked fetchpriority=high.
+func isHighImage(l Link) bool { return l.class == classImage && l.FetchPriority == "high" }
 
 // hasURL reports whether links has one to url.
 func hasURL(links []Link, url string) bool {

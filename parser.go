@@ -554,7 +554,9 @@ func (c *collector) add(class linkClass, rawURL []byte, l Link) {
 
 // addLink adds a link found earlier, whose URL is resolved and checked already, as add would.
 func (c *collector) addLink(l Link) {
-	if high := l.class == classImage && l.FetchPriority == "high"; c.room(l.class, high) {
+	// A stylesheet's image is marked high by netjet, not by the page: it takes its place
+	// under the cap.
+	if high := isHighImage(l) && !l.late; c.room(l.class, high) {
 		c.keep(l, high)
 	}
 }

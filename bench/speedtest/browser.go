@@ -64,6 +64,7 @@ func startBrowser(ctx context.Context, execPath, dataDir, spki string, port int)
 var chromeServices = []string{
 	"accounts.google.com", "clients2.google.com", "update.googleapis.com", "content-autofill.googleapis.com",
 	"optimizationguide-pa.googleapis.com", "safebrowsing.googleapis.com", "clientservices.googleapis.com",
+	"www.google.com", "android.clients.google.com", // Chromium 148: the new tab page's data, device check-in
 }
 
 // hostRules sends every host to the site at port on loopback, but Chrome's own services

@@ -405,6 +405,9 @@ func (l *lane) load(p *page, v variant, throttle *network.Conditions) (figures, 
 		for _, r := range requests {
 			fmt.Fprintf(&b, "  %5d %5d  %-9q %s\n", r.start.Sub(requests[0].start).Milliseconds(),
 				r.end.Sub(requests[0].start).Milliseconds(), r.priority, r.url)
+			if r.link != "" {
+				fmt.Fprintf(&b, "                Link: %s\n", r.link)
+			}
 		}
 		fmt.Fprint(l.progress, b.String())
 	}
@@ -424,6 +427,8 @@ type requestLog struct {
 type served struct {
 	url, priority string
 	start, end    time.Time
+	link          string // the Link header of an HTML response, as it went out
+
 }
 
 func (rl *requestLog) wrap(next http.Handler) http.Handler {
@@ -436,6 +441,9 @@ func (rl *requestLog) wrap(next http.Handler) http.Handler {
 		defer func() {
 			rl.mu.Lock()
 			req.end = time.Now()
+			if strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+				req.link = strings.Join(w.Header()["Link"], ", ")
+			}
 			rl.inFlight--
 			rl.lastDone = time.Now()
 			rl.mu.Unlock()
