@@ -102,13 +102,14 @@ var knownWriters = map[string]bool{
 	"github.com/quic-go/quic-go/http3.responseWriter": true,
 }
 
-// earlyHintLinks returns the links worth a 103: those that block the first render, and what a
-// browser would find last. A 103 starts its fetches before the page, so anything else hinted
-// (a deferred or module script, the page's own images, which the browser finds in the HTML
-// at once) takes bandwidth from the stylesheets and blocking scripts that the page paints
-// after. So: stylesheets, blocking scripts, the author's own preloads of styles and scripts,
-// preconnects, which cost no bandwidth, and what only stylesheets name: their fonts, and the
-// background image taken for the largest paint (see merge).
+// earlyHintLinks returns the links worth a 103: those that block the first render, and the
+// fonts only stylesheets name, which the text waits for and a browser finds last. A 103
+// starts its fetches before the page, so anything else hinted takes bandwidth from the
+// stylesheets and blocking scripts that the page paints after: a deferred or module script,
+// or an image, even a stylesheet's background taken for the largest paint (a server that
+// sends its streams in turn, as net/http's HTTP/2 did before Go 1.27, shares the link
+// between them whatever their priority). So: stylesheets, blocking scripts, the author's own
+// preloads of styles and scripts, late fonts, and preconnects, which cost no bandwidth.
 //
 // They are also cut to what browsers accept in a 103: Chrome drops a hint that carries any
 // parameter beyond rel, as, crossorigin, type and fetchpriority. A stylesheet for media
@@ -120,7 +121,6 @@ func earlyHintLinks(links []Link) []Link {
 		case l.class == classStyle, l.class == classBlockingScript:
 		case l.class == classHint && (l.Rel == "preconnect" || l.Rel == "preload" && (l.As == "style" || l.As == "script")):
 		case l.late && l.As == "font": // the text waits for it, and it is found last
-		case l.late && isHighImage(l): // taken for the largest paint, and found last
 		default:
 			continue
 		}

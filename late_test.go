@@ -152,8 +152,8 @@ func TestLateResourcesInEarlyHints(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 2, resp.ProtoMajor)
-	// The import and the font help the first render, and the hero is taken for the largest paint.
-	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont + ", " + lateHero}, hints)
+	// The import and the font help the first render; the hero goes in the final response only.
+	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont}, hints)
 	assert.Equal(t, lateSheet+", "+lateImport+", "+lateFont+", "+lateHero, resp.Header.Get("Link"))
 }
 
