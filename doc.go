@@ -44,9 +44,9 @@
 //
 // With Options.EarlyHints, netjet also sends what a route taught about the links that block
 // the first render (stylesheets, blocking scripts, preconnects, and the fonts its stylesheets
-// name) in a 103 Early Hints response before the handler runs, so that
-// the browser fetches while the server is still building the page: to GET navigations over
-// HTTP/2 and HTTP/3, through ResponseWriters known to pass a 1xx on as informational.
+// name) in a 103 Early Hints response before the handler runs, so that the browser fetches
+// while the server is still building the page: to GET navigations over HTTP/2 and HTTP/3,
+// through ResponseWriters known to pass a 1xx on as informational.
 //
 // # What it reads, and what it leaves alone
 //

@@ -86,7 +86,7 @@ func (p *Preloader) merge(head []Link, headRead bool, learned []Link) []Link {
 	authorHigh := slices.ContainsFunc(head, isHighImage) ||
 		slices.ContainsFunc(learned, func(l Link) bool { return !l.late && isHighImage(l) })
 	for _, l := range learned {
-		if l.late && l.class == classImage {
+		if isLateImage(l) {
 			if !authorHigh {
 				l.FetchPriority = "high"
 			}
@@ -97,7 +97,7 @@ func (p *Preloader) merge(head []Link, headRead bool, learned []Link) []Link {
 		c.addLink(l)
 	}
 	for _, l := range learned {
-		if (l.inBody || !headRead) && !(l.late && l.class == classImage) {
+		if (l.inBody || !headRead) && !isLateImage(l) {
 			c.addLink(l)
 		}
 	}
@@ -106,6 +106,9 @@ func (p *Preloader) merge(head []Link, headRead bool, learned []Link) []Link {
 
 // isHighImage reports whether l is an image marked fetchpriority=high.
 func isHighImage(l Link) bool { return l.class == classImage && l.FetchPriority == "high" }
+
+// isLateImage reports whether l is an image that a stylesheet names (see late.go).
+func isLateImage(l Link) bool { return l.late && l.class == classImage }
 
 // hasURL reports whether links has one to url.
 func hasURL(links []Link, url string) bool {
