@@ -414,6 +414,12 @@ var (
 	fuzzPaths  = []string{"/p", "/p?theme=%s.css", "/u", "/r/%s", "/p?utm=1", "/x", "/p?theme=%s.css&utm=1", "/r/%s?q=1", "/g"}
 	fuzzTokens = []string{"a", "b", "c", "https://evil.example/x", "//evil.example/y"}
 	srcURL     = regexp.MustCompile(`(?:href|src)="?([^" >]+)`)
+	// fuzzSubresources are the requests a stylesheet causes; fuzzReferers the stylesheets
+	// that cause them: one every page names, two that pages reflect, one of a user.
+	fuzzSubresources = []struct{ path, dest, mode string }{
+		{"/i/%s.png", "image", "no-cors"}, {"/f/%s.woff2", "font", "cors"}, {"/s/%s.css", "style", "no-cors"},
+	}
+	fuzzReferers = []string{"/site.css", "/a.css", "/r/b.css", "/u/1/theme.css"}
 )
 
 // FuzzLearning sends sequences of requests from several clients (addresses, cookies, pages with
@@ -422,8 +428,9 @@ var (
 // the attacker, whatever addresses and cookies it uses) reaches no one else, in a 103 or in a
 // Link header, unless the page that other party is served names it too.
 //
-// Each request takes two bytes: the first picks the client, its cookie and whether it
-// navigates, the second the path.
+// Each request takes two bytes: the first picks the client, its cookie, whether it navigates
+// and whether it is a page's or a stylesheet's (an image, a font or an @import, fetched with
+// the stylesheet as Referer), the second the path and the stylesheet.
 func FuzzLearning(f *testing.F) {
 	s := newSite(f, netjet.Options{MaxImages: -1, MaxLinks: -1}, false)
 	for i := range fuzzClients {
@@ -456,7 +463,19 @@ func FuzzLearning(f *testing.F) {
 			if who>>5&1 == 0 {
 				mode = "navigate"
 			}
-			v := s.get(t, addr(client), path, mode, http.Header{"Cookie": {fmt.Sprintf("user=%d", cookie)}})
+			header := http.Header{"Cookie": {fmt.Sprintf("user=%d", cookie)}}
+			late := ""
+			if who>>6&1 == 1 {
+				// A request a stylesheet caused, as a browser makes it: it teaches a late
+				// resource of that stylesheet.
+				sub := fuzzSubresources[int(what)%len(fuzzSubresources)]
+				token := fuzzTokens[int(what>>3)%len(fuzzTokens)]
+				late = fmt.Sprintf(sub.path, strings.Trim(strings.ReplaceAll(token, "/", "-"), "-:"))
+				path, mode = late, sub.mode
+				header.Set("Sec-Fetch-Dest", sub.dest)
+				header.Set("Referer", s.URL+fuzzReferers[int(what>>6)%len(fuzzReferers)])
+			}
+			v := s.get(t, addr(client), path, mode, header)
 
 			served := map[string]bool{}
 			for _, m := range srcURL.FindAllStringSubmatch(v.body, -1) {
@@ -476,6 +495,9 @@ func FuzzLearning(f *testing.F) {
 					t.Fatalf("request %d (%s %s from %s): %s reached %s, named only for %v",
 						i/2+1, mode, path, addr(client), l.url, party, from)
 				}
+			}
+			if late != "" {
+				served[late] = true // what this party fetched is named for it
 			}
 			for u := range served {
 				if named[u] == nil {
