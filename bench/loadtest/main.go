@@ -6,7 +6,8 @@
 // Each round runs every variant once, in the reverse order of the round before, so that a
 // machine that slows down or speeds up during the run weighs on all variants alike; "paired"
 // is the median of each round's ratio to the bare run of the same round, the figure least
-// moved by such drift.
+// moved by such drift, and "paired IQR" the middle half of those ratios. A warm-up round
+// comes first and is not counted.
 //
 //	apt-get install wrk   # Debian's package
 //	go run ./bench/loadtest -page ../shared/corpus/pages/iab-1.html
@@ -42,8 +43,9 @@ func main() {
 	threads := flag.Int("threads", 1, "wrk threads")
 	runs := flag.Int("runs", 5, "runs per variant, interleaved; medians are reported")
 	ttfbRequests := flag.Int("ttfb-requests", 300, "sequential requests per variant to measure time to first byte")
+	only := flag.String("variants", "cache-hit,no-etag,no-cache", "the netjet variants to compare with the bare server, comma-separated: fewer variants leave time for more rounds")
 	flag.Parse()
-	if err := run(*page, *duration, *connections, *threads, *runs, *ttfbRequests); err != nil {
+	if err := run(*page, *duration, *connections, *threads, *runs, *ttfbRequests, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -51,6 +53,7 @@ func main() {
 
 // variant is one server under test.
 type variant struct {
+	key     string // its -variants name
 	name    string
 	url     string
 	rps     []float64
@@ -59,7 +62,7 @@ type variant struct {
 	ttfbP99 time.Duration
 }
 
-func run(pagePath string, duration time.Duration, connections, threads, runs, ttfbRequests int) error {
+func run(pagePath string, duration time.Duration, connections, threads, runs, ttfbRequests int, only []string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk not found: install it with `apt-get install wrk`")
 	}
@@ -91,20 +94,39 @@ func run(pagePath string, duration time.Duration, connections, threads, runs, tt
 	}
 	// "no ETag": every response is new to netjet, which reads each up to its head and one in
 	// 16 to its end, for the route to learn from.
-	variants := []*variant{{name: "bare"}, {name: "netjet cache hit"}, {name: "netjet no ETag"}, {name: "netjet no cache"}}
-	handlers := []http.Handler{handler, warm.Handler(handler), fresh.Handler(noETag), parseAlways.Handler(handler)}
-	for i, v := range variants {
+	all := []*variant{{key: "bare", name: "bare"}, {key: "cache-hit", name: "netjet cache hit"},
+		{key: "no-etag", name: "netjet no ETag"}, {key: "no-cache", name: "netjet no cache"}}
+	handlers := map[string]http.Handler{"bare": handler, "cache-hit": warm.Handler(handler),
+		"no-etag": fresh.Handler(noETag), "no-cache": parseAlways.Handler(handler)}
+	variants := all[:1]
+	for _, key := range only {
+		i := slices.IndexFunc(all, func(v *variant) bool { return v.key == strings.TrimSpace(key) })
+		if i < 1 {
+			return fmt.Errorf("-variants: unknown variant %q (cache-hit, no-etag, no-cache)", key)
+		}
+		if !slices.Contains(variants, all[i]) {
+			variants = append(variants, all[i])
+		}
+	}
+	for _, v := range variants {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: handlers[i], ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: handlers[v.key], ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
 		v.url = "http://" + ln.Addr().String() + "/article"
 	}
 
 	fmt.Printf("page %s (%d bytes), wrk -t%d -c%d -d%s, %d interleaved runs\n", pagePath, len(page), threads, connections, duration, runs)
+	// A warm-up round, not counted: the first runs of a fresh process and a cold machine are
+	// slower for reasons that have nothing to do with the variants.
+	for _, v := range variants {
+		if _, _, err := wrk(v.url, duration, connections, threads); err != nil {
+			return fmt.Errorf("%s: %w", v.name, err)
+		}
+	}
 	for r := 0; r < runs; r++ {
 		order := slices.Clone(variants)
 		if r%2 == 1 {
@@ -126,14 +148,16 @@ func run(pagePath string, duration time.Duration, connections, threads, runs, tt
 	}
 
 	base := median(variants[0].rps)
-	fmt.Printf("\n%-18s %12s %8s %8s %10s %12s %12s\n", "variant", "req/s (med)", "x bare", "paired", "p99", "TTFB p50", "TTFB p99")
+	fmt.Printf("\n%-18s %12s %8s %8s %12s %10s %12s %12s\n", "variant", "req/s (med)", "x bare", "paired", "paired IQR", "p99", "TTFB p50", "TTFB p99")
 	for _, v := range variants {
 		rps := median(v.rps)
 		ratios := make([]float64, len(v.rps))
 		for i, x := range v.rps {
 			ratios[i] = x / variants[0].rps[i]
 		}
-		fmt.Printf("%-18s %12.0f %8.2f %8.2f %10s %12s %12s\n", v.name, rps, rps/base, median(ratios),
+		slices.Sort(ratios)
+		iqr := fmt.Sprintf("%.2f-%.2f", ratios[len(ratios)/4], ratios[len(ratios)*3/4])
+		fmt.Printf("%-18s %12.0f %8.2f %8.2f %12s %10s %12s %12s\n", v.name, rps, rps/base, median(ratios), iqr,
 			medianDuration(v.p99).Round(10*time.Microsecond), v.ttfbP50.Round(time.Microsecond), v.ttfbP99.Round(time.Microsecond))
 	}
 	return nil
