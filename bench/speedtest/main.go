@@ -81,7 +81,7 @@ type config struct {
 
 func main() {
 	cfg := config{progress: os.Stderr}
-	flag.IntVar(&cfg.pages, "pages", 2, "pages to load: the demo and up to N-1 corpus pages (0: none; 0 by default when -site is given)")
+	flag.IntVar(&cfg.pages, "pages", 2, "pages to load: the demo and up to N-1 corpus pages (0: none; 0 by default when -site names a site)")
 	flag.IntVar(&cfg.runs, "runs", 7, "runs per page and variant")
 	flag.DurationVar(&cfg.think, "think", 300*time.Millisecond, "how long each page takes to build")
 	flag.DurationVar(&cfg.rtt, "rtt", 150*time.Millisecond, "round-trip time of the emulated network")
@@ -98,8 +98,8 @@ func main() {
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["site"] && !set["pages"] {
-		cfg.pages = 0 // -site DIR measures that site
+	if set["site"] && cfg.siteDir != "" && !set["pages"] {
+		cfg.pages = 0 // -site DIR measures that site; -site "" leaves the default pages
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
