@@ -422,6 +422,11 @@ var (
 	fuzzReferers = []string{"/site.css", "/a.css", "/r/b.css", "/u/1/theme.css"}
 )
 
+// pathSegment makes a fuzz token fit in one segment of a path.
+func pathSegment(token string) string {
+	return strings.Trim(strings.ReplaceAll(token, "/", "-"), "-:")
+}
+
 // FuzzLearning sends sequences of requests from several clients (addresses, cookies, pages with
 // queries, pages that reflect the query or name per-user URLs) through a Preloader that learns,
 // and checks its guarantee: a URL that only one party's responses named (one honest user, or
@@ -455,7 +460,7 @@ func FuzzLearning(f *testing.F) {
 			if strings.Contains(path, "%s") {
 				token := fuzzTokens[int(what>>3)%len(fuzzTokens)]
 				if strings.HasPrefix(path, "/r/") {
-					token = strings.Trim(strings.ReplaceAll(token, "/", "-"), "-:")
+					token = pathSegment(token)
 				}
 				path = fmt.Sprintf(path, token)
 			}
@@ -470,7 +475,7 @@ func FuzzLearning(f *testing.F) {
 				// resource of that stylesheet.
 				sub := fuzzSubresources[int(what)%len(fuzzSubresources)]
 				token := fuzzTokens[int(what>>3)%len(fuzzTokens)]
-				late = fmt.Sprintf(sub.path, strings.Trim(strings.ReplaceAll(token, "/", "-"), "-:"))
+				late = fmt.Sprintf(sub.path, pathSegment(token))
 				path, mode = late, sub.mode
 				header.Set("Sec-Fetch-Dest", sub.dest)
 				header.Set("Referer", s.URL+fuzzReferers[int(what>>6)%len(fuzzReferers)])
