@@ -121,7 +121,7 @@ func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.He
 			}
 			found = true
 			if slices.Contains(res.clients, v.client) && slices.Contains(res.callers, v.caller) {
-				lr.sheets.Get(key) // nothing new: only mark the stylesheet as recently used
+				lr.peek(key) // nothing new: only mark the stylesheet as used
 				return
 			}
 			st.resources = append([]lateResource{res.seenBy(v)}, st.resources...)
@@ -131,8 +131,29 @@ func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.He
 		st.resources = append([]lateResource{lateResource{link: l}.seenBy(v)}, st.resources...)
 	}
 	st.resources = st.resources[:min(len(st.resources), maxSheetResources)]
+	if !st.shared() {
+		// Replacing a stylesheet in the 2Q cache counts as asking for it again: see peek.
+		lr.sheets.Remove(key)
+	}
 	lr.sheets.Add(key, st)
 	lr.any.Store(true)
+}
+
+// peek returns a stylesheet's state. Only a stylesheet with a resource that a quorum of
+// distinct clients fetched counts as asked for again: an attacker with fewer addresses than a
+// quorum, fetching for made-up stylesheets again and again, must not move them among those a
+// flood cannot evict.
+func (lr *lateResources) peek(key uint64) (*sheetState, bool) {
+	st, ok := lr.sheets.Peek(key)
+	if ok && st.shared() {
+		lr.sheets.Get(key)
+	}
+	return st, ok
+}
+
+// shared reports whether a stylesheet has a resource that may be told to any client.
+func (st *sheetState) shared() bool {
+	return slices.ContainsFunc(st.resources, func(res lateResource) bool { return len(res.clients) >= sameOriginQuorum })
 }
 
 // first returns the first of a header's values, or "".
@@ -171,7 +192,7 @@ func (lr *lateResources) links(r *http.Request, v visit, links []Link) []Link {
 			if sheet.As != "style" || !isSameOrigin(sheet.URL) {
 				continue
 			}
-			st, ok := lr.sheets.Get(lr.key(r.TLS != nil, r.Host, urlref.Resolve(r.URL.EscapedPath(), sheet.URL)))
+			st, ok := lr.peek(lr.key(r.TLS != nil, r.Host, urlref.Resolve(r.URL.EscapedPath(), sheet.URL)))
 			if !ok {
 				continue
 			}

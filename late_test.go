@@ -1,8 +1,10 @@
 package netjet_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
 	"strings"
@@ -177,4 +179,60 @@ func TestLateImagesComeFirstAmongImages(t *testing.T) {
 		`</static/lcp.jpg>; rel=preload; as=image; fetchpriority=high`, load("/photos"),
 		"the hero takes the first of the two image places, at its own priority: the page marks its own image high")
 	assert.Equal(t, lateSheet+", "+lateImport+", "+lateHero, load("/"), "a page without a marked image: the hero goes high")
+}
+
+// A flood of made-up stylesheets, each with the most resources a stylesheet keeps and paths of
+// the longest length kept, from an attacker's two addresses: the memory it takes stays within
+// the stylesheet table's bound, and a stylesheet that three clients keep fetching for keeps
+// what it taught.
+func TestLateResourcesFloodIsBoundedAndKeepsPopularSheets(t *testing.T) {
+	const page = `<!doctype html><html><head><link rel="stylesheet" href="/static/site.css"></head><body></body></html>`
+	h := mustPreloader(t, netjet.Options{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, page)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		io.WriteString(w, "\xff\xd8\xff") // any path is an image: every request of the flood teaches
+	}))
+	get := func(client, path, sheet string) string {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.RemoteAddr = client + ":1234"
+		if sheet != "" {
+			r.Header.Set("Sec-Fetch-Dest", "image")
+			r.Header.Set("Referer", "http://example.com"+sheet)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		require.Equal(t, http.StatusOK, w.Code)
+		return strings.Join(w.Result().Header.Values("Link"), ", ")
+	}
+	for range 3 {
+		for _, client := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
+			get(client, "/static/hero.jpg", "/static/site.css")
+		}
+	}
+	const hero = `</static/hero.jpg>; rel=preload; as=image; fetchpriority=high`
+	require.Equal(t, lateSheet+", "+hero, get("10.0.0.9", "/", ""), "three clients taught the hero")
+
+	// Four times as many stylesheets as the table keeps by default (Routes/4), eight resources
+	// each, every path as long as a late resource may be.
+	const sheets, perSheet, tableSize = 4096, 8, 4096 / 4
+	before := retainedHeap()
+	for i := range sheets {
+		for j := range perSheet {
+			path := fmt.Sprintf("/f/%d/%d/", i, j)
+			path += strings.Repeat("x", 512-len(path))
+			get([]string{"192.0.2.1", "192.0.2.2"}[j%2], path, fmt.Sprintf("/s/%d.css", i))
+		}
+	}
+	growth := int64(retainedHeap()) - int64(before)
+	t.Logf("retained heap growth after %d stylesheets x %d resources of 512-byte paths: %d bytes (%d per stylesheet kept)",
+		sheets, perSheet, growth, growth/tableSize)
+	// What the table may keep: its stylesheets, each with eight resources of a 512-byte URL and
+	// the hashes of who fetched them, well under 1 KiB each beside the URL. Kept for every
+	// stylesheet of the flood, it would be four times as much.
+	assert.Less(t, growth, int64(tableSize*perSheet*(512+1024)))
+	assert.Equal(t, lateSheet+", "+hero, get("10.0.0.9", "/", ""), "the flood did not evict the popular stylesheet")
 }
