@@ -41,12 +41,14 @@ type lateResources struct {
 // sheetState is what one stylesheet has taught. It is replaced, never changed.
 type sheetState struct {
 	resources []lateResource // the latest first
+	origins   []lateResource // preconnects to the other origins its body named (stylesheet.go)
 }
 
-// lateResource is one resource fetched because of a stylesheet, and who fetched it.
+// lateResource is one resource fetched because of a stylesheet, or one origin its body named,
+// and who fetched it (or got a body naming it).
 type lateResource struct {
 	link    Link
-	clients []uint64 // distinct clients, at most sameOriginQuorum
+	clients []uint64 // distinct clients, at most the link's quorum
 	callers []uint64 // the latest callers, at most routeWindow
 }
 
@@ -114,6 +116,7 @@ func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.He
 	st := &sheetState{}
 	found := false
 	if prev != nil {
+		st.origins = prev.origins
 		for _, res := range prev.resources {
 			if res.link != l {
 				st.resources = append(st.resources, res)
@@ -131,6 +134,56 @@ func (lr *lateResources) observe(r *http.Request, v visit, status int, h http.He
 		st.resources = append([]lateResource{lateResource{link: l}.seenBy(v)}, st.resources...)
 	}
 	st.resources = st.resources[:min(len(st.resources), maxSheetResources)]
+	lr.store(key, st)
+}
+
+// observeSheet learns from the body of a stylesheet that a browser asked for, as served to v:
+// the other origins it named (sheetOrigins). As for a route's links, an origin reaches other
+// clients once the latest bodies served to a quorum of distinct clients all named it: an
+// origin a body no longer names loses v's client and caller.
+func (lr *lateResources) observeSheet(r *http.Request, v visit, origins []Link) {
+	if lr == nil {
+		return
+	}
+	key := lr.key(r.TLS != nil, r.Host, r.URL.RequestURI())
+	prev, _ := lr.sheets.Peek(key)
+	if prev == nil && len(origins) == 0 {
+		return
+	}
+	st := &sheetState{}
+	changed := false
+	if prev != nil {
+		st.resources = prev.resources
+		for _, res := range prev.origins {
+			switch named := slices.Contains(origins, res.link); {
+			case named && slices.Contains(res.clients, v.client) && slices.Contains(res.callers, v.caller):
+			case named:
+				res, changed = res.seenBy(v), true
+			case slices.Contains(res.clients, v.client) || slices.Contains(res.callers, v.caller):
+				res, changed = res.notSeenBy(v), true
+				if len(res.clients) == 0 && len(res.callers) == 0 {
+					continue
+				}
+			}
+			st.origins = append(st.origins, res)
+		}
+	}
+	for _, l := range origins {
+		if !slices.ContainsFunc(st.origins, func(res lateResource) bool { return res.link == l }) {
+			st.origins = append(st.origins, lateResource{link: l}.seenBy(v))
+			changed = true
+		}
+	}
+	if !changed {
+		lr.peek(key) // nothing new: only mark the stylesheet as used
+		return
+	}
+	st.origins = st.origins[:min(len(st.origins), maxSheetOrigins)]
+	lr.store(key, st)
+}
+
+// store puts a stylesheet's new state in place of the old.
+func (lr *lateResources) store(key uint64, st *sheetState) {
 	if !st.shared() {
 		// Replacing a stylesheet in the 2Q cache counts as asking for it again: see peek.
 		lr.sheets.Remove(key)
@@ -153,8 +206,11 @@ func (lr *lateResources) peek(key uint64) (*sheetState, bool) {
 
 // shared reports whether a stylesheet has a resource that may be told to any client.
 func (st *sheetState) shared() bool {
-	return slices.ContainsFunc(st.resources, func(res lateResource) bool { return len(res.clients) >= sameOriginQuorum })
+	return slices.ContainsFunc(st.resources, lateResource.shared) || slices.ContainsFunc(st.origins, lateResource.shared)
 }
+
+// shared reports whether res may be told to any client: a quorum of distinct clients had it.
+func (res lateResource) shared() bool { return len(res.clients) >= quorum(res.link) }
 
 // first returns the first of a header's values, or "".
 func first(values []string) string {
@@ -166,12 +222,19 @@ func first(values []string) string {
 
 // seenBy returns res with v's client and caller among those who fetched it.
 func (res lateResource) seenBy(v visit) lateResource {
-	if !slices.Contains(res.clients, v.client) && len(res.clients) < sameOriginQuorum {
+	if !slices.Contains(res.clients, v.client) && len(res.clients) < quorum(res.link) {
 		res.clients = append(slices.Clip(res.clients), v.client)
 	}
 	if !slices.Contains(res.callers, v.caller) {
 		res.callers = append([]uint64{v.caller}, res.callers[:min(len(res.callers), routeWindow-1)]...)
 	}
+	return res
+}
+
+// notSeenBy returns res without v's client and caller.
+func (res lateResource) notSeenBy(v visit) lateResource {
+	res.clients = slices.DeleteFunc(slices.Clone(res.clients), func(c uint64) bool { return c == v.client })
+	res.callers = slices.DeleteFunc(slices.Clone(res.callers), func(c uint64) bool { return c == v.caller })
 	return res
 }
 
@@ -196,16 +259,18 @@ func (lr *lateResources) links(r *http.Request, v visit, links []Link) []Link {
 			if !ok {
 				continue
 			}
-			for _, res := range st.resources {
-				if len(res.clients) < sameOriginQuorum && !slices.Contains(res.callers, v.caller) {
-					continue
-				}
-				if hasURL(links, res.link.URL) || hasURL(out, res.link.URL) {
-					continue
-				}
-				out = append(out, res.link)
-				if res.link.As == "style" {
-					imports = append(imports, res.link)
+			for _, list := range [2][]lateResource{st.origins, st.resources} {
+				for _, res := range list {
+					if !res.shared() && !slices.Contains(res.callers, v.caller) {
+						continue
+					}
+					if hasURL(links, res.link.URL) || hasURL(out, res.link.URL) {
+						continue
+					}
+					out = append(out, res.link)
+					if res.link.As == "style" {
+						imports = append(imports, res.link)
+					}
 				}
 			}
 		}

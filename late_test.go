@@ -8,6 +8,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -236,3 +237,137 @@ func TestLateResourcesFloodIsBoundedAndKeepsPopularSheets(t *testing.T) {
 	assert.Less(t, growth, int64(tableSize*perSheet*(512+1024)))
 	assert.Equal(t, lateSheet+", "+hero, get("10.0.0.9", "/", ""), "the flood did not evict the popular stylesheet")
 }
+
+// sheetOriginsServer serves a page whose same-origin stylesheet names a font on another
+// origin. The stylesheet's body is body's, or, for a request with a "font" cookie, one naming
+// that cookie's origin instead: a stylesheet that reflects what a client sends, as per-user
+// themes do. Clients are told apart by X-Client, as in lateServer.
+func sheetOriginsServer(t *testing.T, opts netjet.Options, http2 bool, body *atomic.Pointer[string]) *testServer {
+	const page = `<!doctype html><html><head><link rel="stylesheet" href="/static/site.css"></head><body><h1>Hi</h1></body></html>`
+	site := mustPreloader(t, opts).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, page)
+		case "/static/site.css":
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+			if c, err := r.Cookie("font"); err == nil {
+				fmt.Fprintf(w, "@font-face { font-family: F; src: url(%s/f.woff2) }", c.Value)
+				return
+			}
+			io.WriteString(w, *body.Load())
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	return start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c := r.Header.Get("X-Client"); c != "" {
+			r.RemoteAddr = c + ":1234"
+		}
+		site.ServeHTTP(w, r)
+	}), http2)
+}
+
+const (
+	fontOrigin     = `<https://fonts.example.net>; rel=preconnect; crossorigin`
+	importedOrigin = `<https://cdn.example.net>; rel=preconnect`
+	remoteSheet    = `@import url("https://cdn.example.net/base.css"); ` +
+		`@font-face { font-family: F; src: url(https://fonts.example.net/f.woff2) format("woff2"); } h1 { font-family: F }`
+)
+
+// fetchSheet fetches the page's stylesheet as a browser does, from client, with the given
+// headers besides.
+func fetchSheet(t *testing.T, srv *testServer, client string, header ...string) {
+	t.Helper()
+	fetchAs(t, srv, client, "/static/site.css", append([]string{"Sec-Fetch-Dest", "style", "Referer", srv.URL + "/"}, header...)...)
+}
+
+func TestSheetOriginsLearnedFromStylesheetBodies(t *testing.T) {
+	var body atomic.Pointer[string]
+	body.Store(ptr(remoteSheet))
+	srv := sheetOriginsServer(t, netjet.Options{}, false, &body)
+	want := lateSheet + ", " + importedOrigin + ", " + fontOrigin
+
+	fetchAs(t, srv, "10.0.0.1", "/")
+	fetchSheet(t, srv, "10.0.0.1")
+	assert.Equal(t, want, fetchAs(t, srv, "10.0.0.1", "/"), "the caller whose stylesheet named them")
+	assert.Equal(t, lateSheet, fetchAs(t, srv, "10.0.0.9", "/"), "one client's stylesheet reaches no other client")
+
+	// Another origin takes the bodies served to four distinct clients.
+	for _, c := range []string{"10.0.0.2", "10.0.0.3"} {
+		fetchSheet(t, srv, c)
+	}
+	assert.Equal(t, lateSheet, fetchAs(t, srv, "10.0.0.9", "/"), "three clients are not enough for another origin")
+	fetchSheet(t, srv, "10.0.0.4")
+	assert.Equal(t, want, fetchAs(t, srv, "10.0.0.9", "/"), "four distinct clients were served it")
+
+	// Not asked for as a stylesheet (no Sec-Fetch-Dest), or not a 200: nothing is read.
+	body.Store(ptr(`@font-face { src: url(https://other.example.net/f.woff2) }`))
+	for _, c := range []string{"10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8"} {
+		fetchAs(t, srv, c, "/static/site.css", "Referer", srv.URL+"/")
+	}
+	assert.Equal(t, want, fetchAs(t, srv, "10.0.0.9", "/"))
+
+	// The stylesheet stops naming the font's origin: once the latest bodies served to the
+	// four clients no longer name it, nobody is told of it.
+	body.Store(ptr(`@import url("https://cdn.example.net/base.css");`))
+	fetchSheet(t, srv, "10.0.0.1")
+	assert.Equal(t, lateSheet+", "+importedOrigin, fetchAs(t, srv, "10.0.0.1", "/"), "its caller is told what its latest body named")
+	assert.Equal(t, lateSheet+", "+importedOrigin, fetchAs(t, srv, "10.0.0.9", "/"), "three clients are left: not a quorum")
+}
+
+// What a client sends can make a stylesheet name an origin of its choosing; that origin
+// reaches no one else, however often the client's addresses ask, and the clients' own
+// stylesheets keep teaching theirs.
+func TestSheetOriginsAnAttackerCannotChoose(t *testing.T) {
+	var body atomic.Pointer[string]
+	body.Store(ptr(remoteSheet))
+	srv := sheetOriginsServer(t, netjet.Options{}, false, &body)
+	want := lateSheet + ", " + importedOrigin + ", " + fontOrigin
+	for _, c := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"} {
+		fetchSheet(t, srv, c)
+	}
+	require.Equal(t, want, fetchAs(t, srv, "10.0.0.9", "/"))
+
+	attackers := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}
+	for range 20 {
+		for _, a := range attackers {
+			fetchSheet(t, srv, a, "Cookie", "font=https://evil.example")
+			fetchAs(t, srv, a, "/")
+		}
+	}
+	assert.Equal(t, want, fetchAs(t, srv, "10.0.0.9", "/"), "three addresses: another origin needs four")
+	assert.Equal(t, want, fetchAs(t, srv, "10.0.0.1", "/"))
+	assert.Equal(t, want+`, <https://evil.example>; rel=preconnect; crossorigin`, fetchAs(t, srv, "192.0.2.1", "/", "Cookie", "font=https://evil.example"),
+		"the attacker is told what its own stylesheet named")
+}
+
+func TestSheetOriginsInEarlyHints(t *testing.T) {
+	var body atomic.Pointer[string]
+	body.Store(ptr(remoteSheet))
+	srv := sheetOriginsServer(t, netjet.Options{EarlyHints: true}, true, &body)
+	for _, c := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"} {
+		fetchAs(t, srv, c, "/")
+		fetchSheet(t, srv, c)
+		fetchAs(t, srv, c, "/")
+	}
+	var hints []string
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			hints = append(hints, h.Get("Link"))
+			return nil
+		},
+	}), http.MethodGet, srv.URL+"/", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Client", "10.0.0.9")
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 2, resp.ProtoMajor)
+	want := lateSheet + ", " + importedOrigin + ", " + fontOrigin
+	assert.Equal(t, []string{want}, hints, "the preconnects go out with the stylesheet in the 103")
+	assert.Equal(t, want, resp.Header.Get("Link"))
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -299,15 +299,12 @@ func (l *learner) record(v visit, links []Link, hintBytes int) {
 func (st *routeState) agreed() []Link {
 	var out []Link
 	for _, l := range st.entries[0].last {
-		quorum := sameOriginQuorum
-		if !isSameOrigin(l.URL) {
-			quorum = crossOriginQuorum
-		}
-		if len(st.entries) < quorum {
+		q := quorum(l)
+		if len(st.entries) < q {
 			continue
 		}
 		all := true
-		for _, e := range st.entries[1:quorum] {
+		for _, e := range st.entries[1:q] {
 			if !slices.Contains(e.last, l) {
 				all = false
 				break
@@ -318,6 +315,14 @@ func (st *routeState) agreed() []Link {
 		}
 	}
 	return out
+}
+
+// quorum returns how many distinct clients must have had l before any client is told of it.
+func quorum(l Link) int {
+	if isSameOrigin(l.URL) {
+		return sameOriginQuorum
+	}
+	return crossOriginQuorum
 }
 
 // isSameOrigin reports whether a link's URL names a resource of the page's own origin: a path,

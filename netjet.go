@@ -114,6 +114,9 @@ func (p *Preloader) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 		w.finish()
 		p.late.observe(r, v, w.status, rw.Header())
+		if w.sheet != nil {
+			p.late.observeSheet(r, v, sheetOrigins(w.sheet, r.TLS != nil, r.Host))
+		}
 	})
 }
 

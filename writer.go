@@ -48,6 +48,9 @@ type preloadWriter struct {
 	page       *pageReader // reads the body for links; nil once nothing more is to be learned
 	// whole: the body is read to its end, for the page cache or the route to learn from.
 	whole bool
+	// sheet is the start of a stylesheet's body, kept to read the origins it names
+	// (stylesheet.go); nil for any other response.
+	sheet []byte
 }
 
 // pageReader reads a page for links as it arrives: its head while the header waits, and, when
@@ -108,6 +111,9 @@ func (w *preloadWriter) begin() bool {
 	}
 	ct, hasType := h["Content-Type"]
 	if hasType && (len(ct) == 0 || !isHTML(ct[0])) {
+		if len(ct) > 0 && w.p.late != nil && readsSheet(w.req, w.status, ct[0], h) {
+			w.sheet = make([]byte, 0, 4<<10)
+		}
 		return false // nil Content-Type: the handler asked net/http not to sniff
 	}
 	if ce := h["Content-Encoding"]; ce != nil {
@@ -389,9 +395,13 @@ func (w *preloadWriter) headLinks(doc []byte, complete bool) ([]Link, bool, *hea
 	return links, headRead, nil
 }
 
-// passed reads a part of the body that went out, when the whole body is read.
+// passed reads a part of the body that went out, when the whole body is read, and keeps the
+// start of a stylesheet's.
 func (w *preloadWriter) passed(b []byte) {
 	w.written += int64(len(b))
+	if w.sheet != nil {
+		w.sheet = append(w.sheet, b[:min(len(b), maxSheetBytes-len(w.sheet))]...)
+	}
 	for w.page != nil && w.whole && len(b) > 0 {
 		// A large write is read a part at a time, so that what the tail keeps stays bounded.
 		pr := w.page
@@ -528,6 +538,7 @@ func (w *preloadWriter) release() {
 		w.held = nil
 	}
 	w.stopReading()
+	w.sheet = nil
 }
 
 // FlushError sends the status, the links found so far and the body written so far, then
@@ -601,7 +612,7 @@ func (w *preloadWriter) ReadFrom(src io.Reader) (int64, error) {
 	if w.state == stateIdle {
 		w.WriteHeader(http.StatusOK)
 	}
-	if rf, ok := w.rw.(io.ReaderFrom); ok && w.state == statePassing && w.page == nil {
+	if rf, ok := w.rw.(io.ReaderFrom); ok && w.state == statePassing && w.page == nil && w.sheet == nil {
 		n, err := rf.ReadFrom(src)
 		w.written += n
 		return n, err
