@@ -315,8 +315,14 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveAsset answers with a body of the size and type the browser expects, cacheable for a
-// year, as versioned assets are, and readable from any origin, as a CDN's are.
+// year, as versioned assets are, and readable from any origin, as a CDN's are. On another
+// host than a variant's, a static site's file is served as it is: a font service or a CDN.
 func (s *site) serveAsset(w http.ResponseWriter, r *http.Request) {
+	if f, ok := s.files[r.URL.Path]; ok {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		f.serve(w, r)
+		return
+	}
 	dest := r.Header.Get("Sec-Fetch-Dest")
 	body, ok := s.assets[r.URL.Path]
 	if !ok {

@@ -94,8 +94,17 @@ func TestStaticSiteServesItsFilesAsTheyAre(t *testing.T) {
 		assert.Equal(t, http.StatusNotModified, get("https://none.speedtest.test"+c.path, "If-None-Match", etag).StatusCode, c.path)
 	}
 
-	resp := get("https://links.speedtest.test/index.html")
+	// On another host, a third party such as a font service or a CDN: the same files, readable
+	// from any origin, as fonts must be.
+	resp := get("https://fonts.example.net/fonts/f.woff2", "Sec-Fetch-Dest", "font")
 	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "wOF2 and the rest", string(body))
+	assert.Equal(t, "font/woff2", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"))
+
+	resp = get("https://links.speedtest.test/index.html")
+	body, err = io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Equal(t, "<title>home</title>", string(body))
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
@@ -164,4 +173,43 @@ func TestLateSiteIsWhole(t *testing.T) {
 	for _, license := range []string{"/vendor/inter/LICENSE", "/vendor/merriweather/LICENSE", "/vendor/normalize.css/LICENSE.md"} {
 		assert.Contains(t, s.files, license)
 	}
+}
+
+// TestWebfontsSiteIsWhole checks that every file the webfonts site's pages and stylesheets name,
+// on whatever host, is in the site, and that each page's fonts come from another origin: named
+// by the site's stylesheet (cdn), or only by a font service's stylesheet it imports (service).
+func TestWebfontsSiteIsWhole(t *testing.T) {
+	s, pages, err := loadStaticSite("../sites/webfonts", 0)
+	require.NoError(t, err)
+	hosts := map[string][]string{} // page: the hosts of the fonts it gets
+	for _, p := range pages {
+		var walk func(from string, body []byte)
+		walk = func(from string, body []byte) {
+			for _, m := range references.FindAllSubmatch(body, -1) {
+				ref := string(m[1]) + string(m[2])
+				target, host := path.Join(path.Dir(from), ref), ""
+				if rest, ok := strings.CutPrefix(ref, "https://"); ok {
+					host, target, _ = strings.Cut(rest, "/")
+					target = "/" + target
+				}
+				f, ok := s.files[target]
+				if !assert.True(t, ok, "%s names %s, which the site lacks", from, ref) {
+					continue
+				}
+				switch path.Ext(target) {
+				case ".css":
+					walk(target, f.body)
+				case ".woff2":
+					assert.Equal(t, "wOF2", string(f.body[:4]), target)
+					hosts[p.name] = append(hosts[p.name], host)
+				}
+			}
+		}
+		walk(p.path, p.body)
+	}
+	assert.Equal(t, map[string][]string{
+		"cdn":     {"cdn.example.net", "cdn.example.net"},
+		"service": {"fonts-files.example.net", "fonts-files.example.net"},
+	}, hosts)
+	assert.Contains(t, string(s.files["/css/service.css"].body), `@import url("https://fonts-api.example.net/`)
 }
