@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"path"
 	"regexp"
 	"strings"
 	"sync"
@@ -74,6 +75,10 @@ func (s *site) page(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.seen[host] = true
 	s.mu.Unlock()
+	if r.Header.Get("Sec-Fetch-Dest") == "style" {
+		s.stylesheet(w, r, host)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	head := `<!doctype html><html><head><link rel=stylesheet href=/site.css>`
 	body := `<body><img src=/hero.jpg>`
@@ -99,6 +104,23 @@ func (s *site) page(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, head+`</head>`)
 	_, _ = io.WriteString(w, body+`</body></html>`)
 }
+
+// stylesheet answers a browser's request for a stylesheet with one that names other origins:
+// one every stylesheet names, one its path reflects, and one of its caller (its address and
+// cookie), as a per-user theme's would.
+func (s *site) stylesheet(w http.ResponseWriter, r *http.Request, host string) {
+	w.Header().Set("Content-Type", "text/css")
+	reflected := strings.TrimSuffix(path.Base(r.URL.Path), ".css")
+	user := "anonymous"
+	if c, err := r.Cookie("user"); err == nil {
+		user = c.Value
+	}
+	_, _ = fmt.Fprintf(w, `@import url("https://%s.example/x.css"); @font-face { src: url(https://fonts.example/f.woff2) } `+
+		`@font-face { src: url("https://u-%s-%s.example/f.woff2") }`, reflected, strings.ReplaceAll(host, ".", "-"), user)
+}
+
+// sheetOriginURL matches the origins a stylesheet of the site names.
+var sheetOriginURL = regexp.MustCompile(`url\("?(https://[^/"]+)/`)
 
 // clientAt returns a client of the site whose connections come from the loopback address ip.
 func (s *site) clientAt(tb testing.TB, ip string) *http.Client {
@@ -435,7 +457,8 @@ func pathSegment(token string) string {
 //
 // Each request takes two bytes: the first picks the client, its cookie, whether it navigates
 // and whether it is a page's or a stylesheet's (an image, a font or an @import, fetched with
-// the stylesheet as Referer), the second the path and the stylesheet.
+// the stylesheet as Referer), the second the path and the stylesheet. An @import is answered
+// with a stylesheet that names other origins, one of them its caller's own.
 func FuzzLearning(f *testing.F) {
 	s := newSite(f, netjet.Options{MaxImages: -1, MaxLinks: -1}, false)
 	for i := range fuzzClients {
@@ -485,6 +508,11 @@ func FuzzLearning(f *testing.F) {
 			served := map[string]bool{}
 			for _, m := range srcURL.FindAllStringSubmatch(v.body, -1) {
 				served[html.UnescapeString(m[1])] = true
+			}
+			if header.Get("Sec-Fetch-Dest") == "style" {
+				for _, m := range sheetOriginURL.FindAllStringSubmatch(v.body, -1) {
+					served[m[1]] = true // the origins its stylesheet named are named for it
+				}
 			}
 			for _, value := range append(v.hints, v.link) {
 				if value == "" {
