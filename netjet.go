@@ -115,7 +115,7 @@ func (p *Preloader) Handler(next http.Handler) http.Handler {
 		w.finish()
 		p.late.observe(r, v, w.status, rw.Header())
 		if w.sheet != nil {
-			p.late.observeSheet(r, v, sheetOrigins(w.sheet, r.TLS != nil, r.Host))
+			p.late.observeSheet(r, v, sheetOrigins(*w.sheet, r.TLS != nil, r.Host))
 		}
 	})
 }

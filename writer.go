@@ -29,14 +29,16 @@ const (
 // and those the route has taught, and from then on passes every write straight through. When
 // the page is to be learned from, it goes on reading the body as it passes.
 type preloadWriter struct {
-	rw     http.ResponseWriter
-	p      *Preloader
-	req    *http.Request
-	visit  visit
-	state  writerState
-	status int
+	rw    http.ResponseWriter
+	p     *Preloader
+	req   *http.Request
+	visit visit
+	state writerState
 	// sniff: no Content-Type, and no decision yet: decide on the body, as net/http would.
-	sniff         bool
+	sniff bool
+	// whole: the body is read to its end, for the page cache or the route to learn from.
+	whole         bool
+	status        int
 	contentLength int64 // the handler's Content-Length, or -1
 	written       int64 // body bytes passed on
 	key           uint64
@@ -46,11 +48,9 @@ type preloadWriter struct {
 	// as it ignores later changes but for trailers.
 	heldHeader http.Header
 	page       *pageReader // reads the body for links; nil once nothing more is to be learned
-	// whole: the body is read to its end, for the page cache or the route to learn from.
-	whole bool
 	// sheet is the start of a stylesheet's body, kept to read the origins it names
 	// (stylesheet.go); nil for any other response.
-	sheet []byte
+	sheet *[]byte
 }
 
 // pageReader reads a page for links as it arrives: its head while the header waits, and, when
@@ -112,7 +112,8 @@ func (w *preloadWriter) begin() bool {
 	ct, hasType := h["Content-Type"]
 	if hasType && (len(ct) == 0 || !isHTML(ct[0])) {
 		if len(ct) > 0 && w.p.late != nil && readsSheet(w.req, w.status, ct[0], h) {
-			w.sheet = make([]byte, 0, 4<<10)
+			sheet := make([]byte, 0, 4<<10)
+			w.sheet = &sheet
 		}
 		return false // nil Content-Type: the handler asked net/http not to sniff
 	}
@@ -399,8 +400,8 @@ func (w *preloadWriter) headLinks(doc []byte, complete bool) ([]Link, bool, *hea
 // start of a stylesheet's.
 func (w *preloadWriter) passed(b []byte) {
 	w.written += int64(len(b))
-	if w.sheet != nil {
-		w.sheet = append(w.sheet, b[:min(len(b), maxSheetBytes-len(w.sheet))]...)
+	if sh := w.sheet; sh != nil {
+		*sh = append(*sh, b[:min(len(b), maxSheetBytes-len(*sh))]...)
 	}
 	for w.page != nil && w.whole && len(b) > 0 {
 		// A large write is read a part at a time, so that what the tail keeps stays bounded.
