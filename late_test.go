@@ -141,7 +141,16 @@ func TestLateResourcesInEarlyHints(t *testing.T) {
 	for range 3 {
 		loadLikeABrowser(t, srv, client)
 	}
-	var hints []string
+	hints, link := navigateOverHTTP2(t, srv, client)
+	// The import and the font help the first render; the hero goes in the final response only.
+	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont}, hints)
+	assert.Equal(t, lateSheet+", "+lateImport+", "+lateFont+", "+lateHero, link)
+}
+
+// navigateOverHTTP2 navigates to the page as client, over HTTP/2, and returns the Link values
+// of the 103s it got and of the final response.
+func navigateOverHTTP2(t *testing.T, srv *testServer, client string) (hints []string, link string) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
 		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
 			hints = append(hints, h.Get("Link"))
@@ -155,9 +164,7 @@ func TestLateResourcesInEarlyHints(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 2, resp.ProtoMajor)
-	// The import and the font help the first render; the hero goes in the final response only.
-	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont}, hints)
-	assert.Equal(t, lateSheet+", "+lateImport+", "+lateFont+", "+lateHero, resp.Header.Get("Link"))
+	return hints, resp.Header.Get("Link")
 }
 
 // A stylesheet's image is found late: it takes the image cap before the page's own images.
@@ -351,23 +358,10 @@ func TestSheetOriginsInEarlyHints(t *testing.T) {
 		fetchSheet(t, srv, c)
 		fetchAs(t, srv, c, "/")
 	}
-	var hints []string
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
-		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-			hints = append(hints, h.Get("Link"))
-			return nil
-		},
-	}), http.MethodGet, srv.URL+"/", nil)
-	require.NoError(t, err)
-	req.Header.Set("X-Client", "10.0.0.9")
-	req.Header.Set("Sec-Fetch-Mode", "navigate")
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 2, resp.ProtoMajor)
+	hints, link := navigateOverHTTP2(t, srv, "10.0.0.9")
 	want := lateSheet + ", " + importedOrigin + ", " + fontOrigin
 	assert.Equal(t, []string{want}, hints, "the preconnects go out with the stylesheet in the 103")
-	assert.Equal(t, want, resp.Header.Get("Link"))
+	assert.Equal(t, want, link)
 }
 
 func ptr[T any](v T) *T { return &v }
