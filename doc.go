@@ -43,10 +43,11 @@
 // query, ETag, TLS, the headers its Vary names, and the caller for private responses.
 //
 // With Options.EarlyHints, netjet also sends what a route taught about the links that block
-// the first render (stylesheets, blocking scripts, preconnects, and the fonts and other sites
-// its stylesheets name) in a 103 Early Hints response before the handler runs, so that the browser fetches
-// while the server is still building the page: to GET navigations over HTTP/2 and HTTP/3,
-// through ResponseWriters known to pass a 1xx on as informational.
+// the first render (stylesheets, blocking scripts, preconnects, and the banner image or the
+// fonts and the other sites its stylesheets name) in a 103 Early Hints response before the
+// handler runs, so that the browser fetches while the server is still building the page: to
+// GET navigations over HTTP/2 and HTTP/3, through ResponseWriters known to pass a 1xx on as
+// informational.
 //
 // # What it reads, and what it leaves alone
 //

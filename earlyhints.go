@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -102,25 +103,29 @@ var knownWriters = map[string]bool{
 	"github.com/quic-go/quic-go/http3.responseWriter": true,
 }
 
-// earlyHintLinks returns the links worth a 103: those that block the first render, and the
-// fonts only stylesheets name, which the text waits for and a browser finds last. A 103
-// starts its fetches before the page, so anything else hinted takes bandwidth from the
-// stylesheets and blocking scripts that the page paints after: a deferred or module script,
-// or an image, even a stylesheet's background taken for the largest paint (a server that
-// sends its streams in turn, as net/http's HTTP/2 did before Go 1.27, shares the link
-// between them whatever their priority). So: stylesheets, blocking scripts, the author's own
-// preloads of styles and scripts, late fonts, and preconnects, which cost no bandwidth.
+// earlyHintLinks returns the links worth a 103: those that block the first render, and what a
+// browser finds last because only a stylesheet names it. A 103 starts its fetches before the
+// page, so anything else hinted takes bandwidth from the stylesheets and blocking scripts that
+// the page paints after: a deferred or module script, or an image of the page's own. So:
+// stylesheets, blocking scripts, the author's own preloads of styles and scripts, preconnects
+// (which cost no bandwidth), and then either the image a stylesheet names that is taken for
+// the largest paint (the first late image marked fetchpriority=high, see merge) or, when there
+// is none, the fonts stylesheets name. Not both: a browser fetches what a 103 names at one
+// urgency, so the fonts and the banner would share the link and each come later; with the
+// banner hinted, the fonts are asked for as soon as the stylesheets apply.
 //
 // They are also cut to what browsers accept in a 103: Chrome drops a hint that carries any
 // parameter beyond rel, as, crossorigin, type and fetchpriority. A stylesheet for media
 // "screen" is one for every screen, and goes without its media.
 func earlyHintLinks(links []Link) []Link {
+	hero := slices.IndexFunc(links, func(l Link) bool { return isLateImage(l) && l.FetchPriority == "high" })
 	var out []Link
-	for _, l := range links {
+	for i, l := range links {
 		switch {
 		case l.class == classStyle, l.class == classBlockingScript:
 		case l.class == classHint && (l.Rel == "preconnect" || l.Rel == "preload" && (l.As == "style" || l.As == "script")):
-		case l.late && l.As == "font": // the text waits for it, and it is found last
+		case i == hero:
+		case l.late && l.As == "font" && hero < 0:
 		default:
 			continue
 		}

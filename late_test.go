@@ -135,28 +135,37 @@ func TestLateResourcesOnlyFromWhatStylesheetsAsked(t *testing.T) {
 	assert.Equal(t, lateSheet, fetchAs(t, srv, client, "/"))
 }
 
+// The 103 takes the stylesheet's import and either the image taken for the largest paint or,
+// when the page marks an image of its own as that, the stylesheet's font: hinted together they
+// would share the link and each come later.
 func TestLateResourcesInEarlyHints(t *testing.T) {
 	srv := startLateServer(t, netjet.Options{EarlyHints: true}, true)
 	const client = "10.0.0.1"
 	for range 3 {
 		loadLikeABrowser(t, srv, client)
 	}
-	hints, link := navigateOverHTTP2(t, srv, client)
-	// The import and the font help the first render; the hero goes in the final response only.
-	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont}, hints)
+	hints, link := navigateOverHTTP2(t, srv, client, "/")
+	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateHero}, hints)
 	assert.Equal(t, lateSheet+", "+lateImport+", "+lateFont+", "+lateHero, link)
+
+	for range 2 {
+		fetchAs(t, srv, client, "/photos", "Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate")
+	}
+	hints, link = navigateOverHTTP2(t, srv, client, "/photos")
+	assert.Equal(t, []string{lateSheet + ", " + lateImport + ", " + lateFont}, hints, "the page marks its own image high: the font")
+	assert.Contains(t, link, `</static/lcp.jpg>; rel=preload; as=image; fetchpriority=high`)
 }
 
-// navigateOverHTTP2 navigates to the page as client, over HTTP/2, and returns the Link values
-// of the 103s it got and of the final response.
-func navigateOverHTTP2(t *testing.T, srv *testServer, client string) (hints []string, link string) {
+// navigateOverHTTP2 navigates to page as client, over HTTP/2, and returns the Link values of
+// the 103s it got and of the final response.
+func navigateOverHTTP2(t *testing.T, srv *testServer, client, page string) (hints []string, link string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
 		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
 			hints = append(hints, h.Get("Link"))
 			return nil
 		},
-	}), http.MethodGet, srv.URL+"/", nil)
+	}), http.MethodGet, srv.URL+page, nil)
 	require.NoError(t, err)
 	req.Header.Set("X-Client", client)
 	req.Header.Set("Sec-Fetch-Mode", "navigate")
@@ -358,7 +367,7 @@ func TestSheetOriginsInEarlyHints(t *testing.T) {
 		fetchSheet(t, srv, c)
 		fetchAs(t, srv, c, "/")
 	}
-	hints, link := navigateOverHTTP2(t, srv, "10.0.0.9")
+	hints, link := navigateOverHTTP2(t, srv, "10.0.0.9", "/")
 	want := lateSheet + ", " + importedOrigin + ", " + fontOrigin
 	assert.Equal(t, []string{want}, hints, "the preconnects go out with the stylesheet in the 103")
 	assert.Equal(t, want, link)
