@@ -98,9 +98,16 @@ type testBrowser struct {
 
 func newTestBrowser(t *testing.T, site http.Handler) *testBrowser {
 	t.Helper()
-	chromium := findChromium(t)
 	cert, err := selfsigned.New("netjet demo", "127.0.0.1")
 	require.NoError(t, err)
+	return newTestBrowserWith(t, site, cert)
+}
+
+// newTestBrowserWith is newTestBrowser with the site's certificate, and more options for the
+// browser.
+func newTestBrowserWith(t *testing.T, site http.Handler, cert tls.Certificate, opts ...chromedp.ExecAllocatorOption) *testBrowser {
+	t.Helper()
+	chromium := findChromium(t)
 	served := &servedLog{}
 	served.reset()
 	srv := httptest.NewUnstartedServer(served.wrap(site))
@@ -111,11 +118,11 @@ func newTestBrowser(t *testing.T, site http.Handler) *testBrowser {
 
 	// Early Hints need a certificate the browser trusts, which --ignore-certificate-errors
 	// does not give: trust this one by its public key instead.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromeSwitches(),
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(append(chromeSwitches(),
 		chromedp.ExecPath(chromium),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("ignore-certificate-errors-spki-list", selfsigned.SPKIHash(cert.Leaf)),
-	)...)
+	), opts...)...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancel)

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/netjet-go/netjet"
+	"github.com/netjet-go/netjet/internal/selfsigned"
 )
 
 // lateFiles is a page whose HTML names one stylesheet. That stylesheet @imports a second,
@@ -152,5 +157,124 @@ func TestBrowserFetchesLearnedLateResourcesOnceFromTheHints(t *testing.T) {
 	// The font comes from the final response's Link header.
 	assert.Equal(t, []string{"link"}, nav.initiators[b.url(lateFont)], "%s: how the browser came to fetch it", lateFont)
 	assert.False(t, nav.fromEarlyHints[b.url(lateFont)], "%s: not from the Early Hints preload", lateFont)
+	assert.Empty(t, nav.preloadWarnings())
+}
+
+// cdnFiles is a page whose stylesheet names its web font on another origin, a CDN's: a
+// request that never passes through netjet, whose connection netjet can have the browser open
+// early, once it has read the stylesheet.
+var cdnFiles = fstest.MapFS{
+	"index.html": {Data: []byte(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>netjet: a font from another origin</title>
+<link rel="stylesheet" href="/cdn/page.css">
+</head>
+<body>
+<h1>Connected before it was asked for</h1>
+</body>
+</html>
+`)},
+	"cdn/page.css": {Data: []byte(`@font-face {
+  font-family: "CDN Square";
+  src: url("https://` + cdnHost + `/square.woff2") format("woff2");
+}
+h1 { font-family: "CDN Square", sans-serif; }
+`)},
+}
+
+// cdnHost is the CDN's host name; the browser's host resolver sends it to the CDN's server.
+const cdnHost = "cdn.netjet.test"
+
+// cdnServer is the other origin: it serves the demo's font to any origin, and records when
+// each TLS handshake and each request reached it.
+type cdnServer struct {
+	*httptest.Server
+	mu         sync.Mutex
+	handshakes []time.Time
+	requests   []time.Time
+}
+
+func startCDN(t *testing.T, cert tls.Certificate) *cdnServer {
+	c := &cdnServer{}
+	font, err := siteFiles.ReadFile("static/square.woff2")
+	require.NoError(t, err)
+	c.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.requests = append(c.requests, time.Now())
+		c.mu.Unlock()
+		w.Header().Set("Content-Type", "font/woff2")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Write(font)
+	}))
+	c.EnableHTTP2 = true
+	c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		c.mu.Lock()
+		c.handshakes = append(c.handshakes, time.Now())
+		c.mu.Unlock()
+		return nil, nil
+	}}
+	c.StartTLS()
+	t.Cleanup(c.Close)
+	return c
+}
+
+// take returns what reached the CDN since the last take, and forgets it.
+func (c *cdnServer) take() (handshakes, requests []time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	handshakes, requests = c.handshakes, c.requests
+	c.handshakes, c.requests = nil, nil
+	return handshakes, requests
+}
+
+func TestBrowserConnectsToAStylesheetsFontOriginFromThe103(t *testing.T) {
+	cert, err := selfsigned.New("netjet demo", "127.0.0.1")
+	require.NoError(t, err)
+	cdn := startCDN(t, cert)
+	mux := http.NewServeMux()
+	mux.Handle("GET /cdn/", cacheable(http.FileServerFS(cdnFiles)))
+	mux.Handle("GET /{$}", afterThinking(300*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, cdnFiles, "index.html")
+	})))
+	b := newTestBrowserWith(t, netjet.Middleware(netjet.Options{EarlyHints: true})(mux), cert,
+		chromedp.Flag("host-resolver-rules", "MAP "+cdnHost+" "+strings.TrimPrefix(cdn.URL, "https://")))
+	sheet := `</cdn/page.css>; rel=preload; as=style`
+	preconnect := `<https://` + cdnHost + `>; rel=preconnect; crossorigin`
+
+	// The first load teaches: netjet reads the stylesheet as it passes. The font comes from
+	// the CDN only once the browser has read the stylesheet and laid out the heading: after
+	// the page has arrived.
+	cdn.take()
+	teach := b.navigate(t, 0)
+	require.Equal(t, sheet, teach.page.link, "the first load's Link header")
+	handshakes, requests := cdn.take()
+	require.Len(t, requests, 1, "the font, on the first load")
+	require.NotEmpty(t, handshakes)
+	require.True(t, handshakes[0].After(teach.pageDone), "without a hint, the connection opens once the page is there")
+
+	// From the third load (the route's links agree over the caller's last two responses), the
+	// 103 names the CDN's origin: the browser opens its connection while the server is still
+	// building the page, and takes the font over it.
+	b.navigate(t, 0)
+	var nav *navigation
+	for attempt := 1; attempt <= 5; attempt++ {
+		cdn.take()
+		if nav = b.navigate(t, unusedPreloadWait); nav.earlyHints > 0 {
+			break
+		}
+		t.Logf("navigation %d: the browser reported no 103; the server sent %q", attempt+2, nav.page.hints)
+	}
+	require.Equal(t, 1, nav.earlyHints, "103 responses the browser reported")
+	assert.Equal(t, []string{sheet + ", " + preconnect}, nav.page.hints, "the Link values of the 103s the server sent")
+	assert.Equal(t, sheet+", "+preconnect, nav.page.link, "the final response's Link header")
+	handshakes, requests = cdn.take()
+	require.Len(t, requests, 1, "the font")
+	require.Len(t, handshakes, 1, "one connection to the CDN, opened from the hint and used for the font")
+	assert.True(t, handshakes[0].Before(nav.pageDone), "connected at %s, the page was done at %s",
+		handshakes[0].Format(time.StampMilli), nav.pageDone.Format(time.StampMilli))
+	assert.True(t, requests[0].After(nav.pageDone), "the font is asked for once the page is laid out")
+	assert.Equal(t, 1, nav.requests["https://"+cdnHost+"/square.woff2"], "requests the browser sent for the font")
 	assert.Empty(t, nav.preloadWarnings())
 }
