@@ -118,7 +118,7 @@ var knownWriters = map[string]bool{
 // parameter beyond rel, as, crossorigin, type and fetchpriority. A stylesheet for media
 // "screen" is one for every screen, and goes without its media.
 func earlyHintLinks(links []Link) []Link {
-	hero := slices.IndexFunc(links, func(l Link) bool { return isLateImage(l) && l.FetchPriority == "high" })
+	hero := slices.IndexFunc(links, func(l Link) bool { return isLateImage(l) && isHighImage(l) })
 	var out []Link
 	for i, l := range links {
 		switch {

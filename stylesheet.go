@@ -1,6 +1,7 @@
 package netjet
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,10 +26,9 @@ const (
 // read for the origins it names: a 200 to a GET with Sec-Fetch-Dest style, of type text/css,
 // not compressed.
 func readsSheet(r *http.Request, status int, contentType string, h http.Header) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
 	return status == http.StatusOK && r.Method == http.MethodGet &&
 		first(r.Header["Sec-Fetch-Dest"]) == "style" &&
-		strings.EqualFold(strings.TrimSpace(mt), "text/css") && h["Content-Encoding"] == nil
+		strings.EqualFold(mediaType(contentType), "text/css") && h["Content-Encoding"] == nil
 }
 
 // sheetOrigins returns preconnects to the origins, other than the stylesheet's own, of the
@@ -134,40 +134,22 @@ func unquotedURL(tok []byte) ([]byte, bool) {
 	if len(tok) < 5 || !strings.EqualFold(string(tok[:4]), "url(") || tok[len(tok)-1] != ')' {
 		return nil, false
 	}
-	u := trimCSSSpace(tok[4 : len(tok)-1])
+	u := bytes.Trim(tok[4:len(tok)-1], cssSpace)
 	if len(u) > 0 && (u[0] == '"' || u[0] == '\'') {
 		return unquoted(u)
 	}
-	return u, len(u) > 0 && !containsByte(u, '\\')
+	return u, len(u) > 0 && bytes.IndexByte(u, '\\') < 0
 }
+
+// cssSpace is CSS's whitespace.
+const cssSpace = " \t\n\r\f"
 
 // unquoted returns the text of a quoted string token, refusing one with escapes.
 func unquoted(tok []byte) ([]byte, bool) {
-	if len(tok) < 2 || tok[0] != tok[len(tok)-1] || containsByte(tok, '\\') {
+	if len(tok) < 2 || tok[0] != tok[len(tok)-1] || bytes.IndexByte(tok, '\\') >= 0 {
 		return nil, false
 	}
 	return tok[1 : len(tok)-1], true
-}
-
-func trimCSSSpace(b []byte) []byte {
-	for len(b) > 0 && isCSSSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isCSSSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func isCSSSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
-
-func containsByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 // otherOrigin returns the origin ("https://fonts.example.com", "https://[::1]:8443") of an

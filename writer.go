@@ -633,9 +633,14 @@ func statusHasPage(code int) bool {
 
 // isHTML reports whether a Content-Type is HTML or XHTML, in any case and with any parameters.
 func isHTML(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.TrimSpace(mt)
+	mt := mediaType(contentType)
 	return strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml")
+}
+
+// mediaType returns a Content-Type without its parameters, as written (not lower-cased).
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.TrimSpace(mt)
 }
 
 // sniffLen is how much of a body net/http looks at to guess its Content-Type.
